@@ -1,0 +1,44 @@
+/*
+ * Build-time limits of the device library.
+ *
+ * A firmware project overrides any of these by defining TMO_USER_CONFIG_FILE
+ * (a header included first) or by -D flags; every value here is only a
+ * default. The limits bound the work done on untrusted models (the planner is
+ * quadratic in the number of tensors) and the size of fixed structures.
+ */
+#ifndef TINYMLOPS_CONFIG_H
+#define TINYMLOPS_CONFIG_H
+
+#ifdef TMO_USER_CONFIG_FILE
+#include TMO_USER_CONFIG_FILE
+#endif
+
+/* Most dimensions a tensor may have (TFLite uses at most 6 for broadcasting ops). */
+#ifndef TMO_MAX_DIMS
+#define TMO_MAX_DIMS 6
+#endif
+
+/* Most tensors in the executed subgraph. Tensor indices are stored as uint16. */
+#ifndef TMO_MAX_TENSORS
+#define TMO_MAX_TENSORS 4096
+#endif
+
+/* Most operators in the executed subgraph. */
+#ifndef TMO_MAX_OPS
+#define TMO_MAX_OPS 2048
+#endif
+
+/* Most inputs or outputs of one operator (CONCATENATION is the widest). */
+#ifndef TMO_MAX_OP_IO
+#define TMO_MAX_OP_IO 16
+#endif
+
+/*
+ * Alignment of every tensor placed in the arena. 4 is enough for the portable
+ * kernels (int32 and float32 data); SIMD ports may raise it.
+ */
+#ifndef TMO_TENSOR_ALIGN
+#define TMO_TENSOR_ALIGN 4
+#endif
+
+#endif

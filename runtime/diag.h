@@ -1,0 +1,17 @@
+/*
+ * Helpers that fill a tmo_diag; private to the device library.
+ */
+#ifndef TMO_DIAG_PRIV_H
+#define TMO_DIAG_PRIV_H
+
+#include "tinymlops/err.h"
+
+/* Records an error and returns it, so callers can `return diag_set(...)`. */
+tmo_err diag_set(tmo_diag *d, tmo_err err, tmo_where where, int32_t index, const char *field,
+                 const char *problem);
+
+/* Adds the offending value (and optionally the bound it broke) to the last error. */
+void diag_value(tmo_diag *d, int64_t value);
+void diag_limit(tmo_diag *d, int64_t value, int64_t limit);
+
+#endif

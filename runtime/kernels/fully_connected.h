@@ -1,0 +1,31 @@
+/*
+ * FULLY_CONNECTED: parameters computed at prepare time and the invoke
+ * variants that consume them.
+ */
+#ifndef TMO_FULLY_CONNECTED_H
+#define TMO_FULLY_CONNECTED_H
+
+#include "kernel.h"
+
+typedef struct fc_params {
+    uint16_t input, weights, bias, output; /* tensor indices; bias = NO_TENSOR when absent */
+    int32_t batches;     /* rows of the input */
+    int32_t depth;       /* accumulation depth (weights columns) */
+    int32_t units;       /* output units (weights rows) */
+    /* int8 only */
+    int32_t input_offset, weights_offset, output_offset;
+    int32_t act_min, act_max;
+    const int32_t *multiplier; /* per unit (per-tensor models repeat one value) */
+    const int8_t *shift;
+    /* float only */
+    float fact_min, fact_max;
+} fc_params;
+
+#define NO_TENSOR 0xffffu
+
+void fc_s8_ref(const tmo_exec *x, const void *params, void *scratch);
+void fc_s8_opt(const tmo_exec *x, const void *params, void *scratch);
+void fc_f32_ref(const tmo_exec *x, const void *params, void *scratch);
+void fc_f32_opt(const tmo_exec *x, const void *params, void *scratch);
+
+#endif
