@@ -17,6 +17,13 @@ const char *tmo_err_name(tmo_err err)
     case TMO_EUNSUPPORTED: return "EUNSUPPORTED";
     case TMO_ERANGE: return "ERANGE";
     case TMO_ESTATE: return "ESTATE";
+    case TMO_EBADBUNDLE: return "EBADBUNDLE";
+    case TMO_ECERT: return "ECERT";
+    case TMO_EEXPIRED: return "EEXPIRED";
+    case TMO_EROLLBACK: return "EROLLBACK";
+    case TMO_ETARGET: return "ETARGET";
+    case TMO_EKEY: return "EKEY";
+    case TMO_EDIGEST: return "EDIGEST";
     default: return err <= TMO_EPORT_BASE ? "EPORT" : "EUNKNOWN";
     }
 }
@@ -27,6 +34,15 @@ void tmo_diag_clear(tmo_diag *d)
         return;
     memset(d, 0, sizeof *d);
     d->index = -1;
+}
+
+/* The device library links only memcpy/memset/memmove from libc, so it counts itself. */
+size_t tmo_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0')
+        n++;
+    return n;
 }
 
 tmo_err diag_set(tmo_diag *d, tmo_err err, tmo_where where, int32_t index, const char *field,
@@ -84,7 +100,7 @@ static void put_printable(sink *s, const char *str, size_t n)
 
 static void puts_(sink *s, const char *str)
 {
-    put(s, str, strlen(str));
+    put(s, str, tmo_strlen(str));
 }
 
 static void put_int(sink *s, int64_t v)
@@ -110,6 +126,7 @@ static const char *where_name(tmo_where w)
     case TMO_AT_BUFFER: return "buffer";
     case TMO_AT_TENSOR: return "tensor";
     case TMO_AT_OPERATOR: return "operator";
+    case TMO_AT_SECTION: return "bundle section";
     default: return NULL;
     }
 }

@@ -6,6 +6,11 @@
 
 #include "tinymlops/err.h"
 
+#include <stddef.h>
+
+/* Length of a NUL-terminated static string (no libc strlen in the device library). */
+size_t tmo_strlen(const char *s);
+
 /* Records an error and returns it, so callers can `return diag_set(...)`. */
 tmo_err diag_set(tmo_diag *d, tmo_err err, tmo_where where, int32_t index, const char *field,
                  const char *problem);

@@ -30,6 +30,9 @@ static int is_alias(uint32_t loc)
     return loc != LOC_NONE && (loc & (TMO_LOC_CONST | LOC_ALIAS)) == LOC_ALIAS;
 }
 
+/* Planner items hold operator and item indices in int16. */
+_Static_assert(TMO_MAX_TENSORS + TMO_MAX_OPS <= 32767, "planner indices must fit int16");
+
 #define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((size_t)(a)-1))
 
 static const char *op_name(const tmo_op_info *op)
@@ -109,7 +112,7 @@ static tmo_err prepare_all(tmo_interp *it, tmo_prep *p, tmo_diag *d)
 
 typedef struct {
     plan_item *items; /* tensors first, then one scratch item per operator */
-    uint32_t *order;
+    uint16_t *order;
     uint32_t n;
 } plan_work;
 
@@ -128,9 +131,9 @@ static uint32_t alias_root(const tmo_interp *it, uint32_t t)
 static void touch(plan_item *item, int32_t op)
 {
     if (item->first < 0 || op < item->first)
-        item->first = op;
+        item->first = (int16_t)op;
     if (op > item->last)
-        item->last = op;
+        item->last = (int16_t)op;
 }
 
 static tmo_err collect_lifetimes(tmo_interp *it, plan_work *w, tmo_diag *d)
@@ -163,7 +166,7 @@ static tmo_err collect_lifetimes(tmo_interp *it, plan_work *w, tmo_diag *d)
         if (it->nodes[i].scratch_bytes != 0) {
             plan_item *s = &w->items[m->tensor_count + i];
             s->size = (uint32_t)ALIGN_UP((size_t)it->nodes[i].scratch_bytes, TMO_TENSOR_ALIGN);
-            s->first = s->last = (int32_t)i;
+            s->first = s->last = (int16_t)i;
         }
     }
     for (uint32_t i = 0; i < m->output_count; i++) {
@@ -182,7 +185,9 @@ static tmo_err size_items(tmo_interp *it, plan_work *w)
         if (item->first < 0 || it->tensor_loc[t] != LOC_NONE)
             continue; /* unused, constant or sharing another tensor's memory */
         tmo_model_tensor(it->model, t, &ti);
-        item->size = (uint32_t)ALIGN_UP(ti.bytes, TMO_TENSOR_ALIGN);
+        /* Clamp, never truncate: a tensor over MAX_ARENA can not fit and fails as ENOSPC. */
+        item->size = ti.bytes > MAX_ARENA ? MAX_ARENA + 1u
+                                          : (uint32_t)ALIGN_UP(ti.bytes, TMO_TENSOR_ALIGN);
         if (item->size == 0)
             item->size = TMO_TENSOR_ALIGN;
     }
@@ -225,6 +230,12 @@ static tmo_err check_single_writer(tmo_interp *it, plan_work *w, tmo_diag *d)
                 return op_fail(d, &op, i, TMO_EBADMODEL, "operator.outputs",
                                "tensor is written more than once (or is a graph input)");
     }
+    for (uint32_t i = 0; i < m->output_count; i++) {
+        int32_t t = tmo_model_output(m, i);
+        if (w->items[t].next == 0 && !is_const(it->tensor_loc[t]))
+            return diag_set(d, TMO_EBADMODEL, TMO_AT_TENSOR, t, "subgraph.outputs",
+                            "graph output is never written by any operator");
+    }
     return TMO_OK;
 }
 
@@ -233,7 +244,7 @@ static tmo_err plan_arena(tmo_interp *it, size_t front, size_t arena_len, tmo_di
     const tmo_model *m = it->model;
     plan_work w;
     w.n = m->tensor_count + m->op_count;
-    size_t work_bytes = (size_t)w.n * (sizeof(plan_item) + sizeof(uint32_t));
+    size_t work_bytes = (size_t)w.n * (sizeof(plan_item) + sizeof(uint16_t));
     if (front + work_bytes + 8 > arena_len) {
         diag_set(d, TMO_ENOSPC, TMO_AT_NONE, -1, "arena", "arena too small to plan the model");
         diag_limit(d, (int64_t)(front + work_bytes + 8), (int64_t)arena_len);
@@ -241,7 +252,7 @@ static tmo_err plan_arena(tmo_interp *it, size_t front, size_t arena_len, tmo_di
     }
     uint8_t *tail = it->arena + ALIGN_UP(arena_len - work_bytes - 8, 8);
     w.items = (plan_item *)(void *)tail;
-    w.order = (uint32_t *)(void *)(tail + (size_t)w.n * sizeof(plan_item));
+    w.order = (uint16_t *)(void *)(tail + (size_t)w.n * sizeof(plan_item));
     tmo_err e = check_single_writer(it, &w, d);
     if (e == TMO_OK)
         e = collect_lifetimes(it, &w, d);
@@ -250,8 +261,11 @@ static tmo_err plan_arena(tmo_interp *it, size_t front, size_t arena_len, tmo_di
     size_items(it, &w);
     size_t total = plan_offsets(w.items, w.order, w.n);
     size_t act_base = ALIGN_UP(front, TMO_TENSOR_ALIGN);
-    if (total == SIZE_MAX || total > arena_len || act_base > arena_len - total) {
-        size_t need = total == SIZE_MAX ? SIZE_MAX : act_base + total;
+    if (total == SIZE_MAX)
+        return diag_set(d, TMO_EUNSUPPORTED, TMO_AT_NONE, -1, "arena",
+                        "the model's tensors need more than 2 GiB");
+    if (total > arena_len || act_base > arena_len - total) {
+        size_t need = act_base + total;
         size_t plan_need = front + work_bytes + 8;
         diag_set(d, TMO_ENOSPC, TMO_AT_NONE, -1, "arena", "arena too small for the model");
         diag_limit(d, (int64_t)(need > plan_need ? need : plan_need), (int64_t)arena_len);

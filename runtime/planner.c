@@ -19,30 +19,30 @@ static int before(const plan_item *items, uint32_t a, uint32_t b)
     return a < b;
 }
 
-static void sift_down(const plan_item *items, uint32_t *heap, uint32_t root, uint32_t n)
+static void sift_down(const plan_item *items, uint16_t *heap, uint32_t root, uint32_t n)
 {
     for (;;) {
         uint32_t child = 2 * root + 1;
         if (child >= n)
             return;
-        /* Max-heap on "comes later" so the sorted array ends up in placement order. */
+        /* Max-heap on "placed later", so heap sort leaves order[] in placement order. */
         if (child + 1 < n && before(items, heap[child], heap[child + 1]))
             child++;
         if (!before(items, heap[root], heap[child]))
             return;
-        uint32_t t = heap[root];
+        uint16_t t = heap[root];
         heap[root] = heap[child];
         heap[child] = t;
         root = child;
     }
 }
 
-static void sort_order(const plan_item *items, uint32_t *order, uint32_t n)
+static void sort_order(const plan_item *items, uint16_t *order, uint32_t n)
 {
     for (uint32_t i = n / 2; i-- > 0;)
         sift_down(items, order, i, n);
     for (uint32_t end = n; end-- > 1;) {
-        uint32_t t = order[0];
+        uint16_t t = order[0];
         order[0] = order[end];
         order[end] = t;
         sift_down(items, order, 0, end);
@@ -54,23 +54,23 @@ static int overlaps_in_time(const plan_item *a, const plan_item *b)
     return a->first <= b->last && b->first <= a->last;
 }
 
-size_t plan_offsets(plan_item *items, uint32_t *order, uint32_t n)
+size_t plan_offsets(plan_item *items, uint16_t *order, uint32_t n)
 {
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; i++) {
         items[i].offset = 0;
         items[i].next = -1;
         if (items[i].size != 0)
-            order[count++] = i;
+            order[count++] = (uint16_t)i;
     }
-    /* Heap sort leaves the first buffer to place at the end of order[]. */
+    /* After sorting, order[0] is the first buffer to place. */
     sort_order(items, order, count);
-    int32_t head = -1;
+    int16_t head = -1;
     uint64_t total = 0;
-    for (uint32_t k = count; k-- > 0;) {
+    for (uint32_t k = 0; k < count; k++) {
         plan_item *it = &items[order[k]];
         uint64_t candidate = 0;
-        for (int32_t j = head; j >= 0; j = items[j].next) {
+        for (int16_t j = head; j >= 0; j = items[j].next) {
             const plan_item *placed = &items[j];
             if (!overlaps_in_time(it, placed))
                 continue;
@@ -83,11 +83,11 @@ size_t plan_offsets(plan_item *items, uint32_t *order, uint32_t n)
         if (candidate + it->size > PLAN_MAX_BYTES)
             return SIZE_MAX;
         it->offset = (uint32_t)candidate;
-        int32_t *link = &head;
+        int16_t *link = &head;
         while (*link >= 0 && items[*link].offset <= it->offset)
             link = &items[*link].next;
         it->next = *link;
-        *link = (int32_t)order[k];
+        *link = (int16_t)order[k];
         if (candidate + it->size > total)
             total = candidate + it->size;
     }

@@ -26,6 +26,14 @@ typedef enum {
     TMO_EUNSUPPORTED = -5, /* well-formed but uses an op, type or feature this build lacks */
     TMO_ERANGE = -6,       /* a value is outside the range the operation accepts */
     TMO_ESTATE = -7,       /* call not valid in the object's current state */
+    /* Bundles (include/tinymlops/bundle.h, docs/bundle-format.md). */
+    TMO_EBADBUNDLE = -8,   /* malformed bundle: header, section layout or manifest field */
+    TMO_ECERT = -9,        /* certificate: not from a pinned root, outside validity, wrong model prefix */
+    TMO_EEXPIRED = -10,    /* the bundle's expiry time has passed */
+    TMO_EROLLBACK = -11,   /* security counter lower than the device's NV counter */
+    TMO_ETARGET = -12,     /* the device does not meet the bundle's target requirements */
+    TMO_EKEY = -13,        /* no key wrap for this device key, or the wrap does not open */
+    TMO_EDIGEST = -14,     /* payload or model bytes do not match their signed digest */
     TMO_EPORT_BASE = -1000 /* ports report their own errors below this value */
 } tmo_err;
 
@@ -37,7 +45,8 @@ typedef enum {
     TMO_AT_OPCODE,
     TMO_AT_BUFFER,
     TMO_AT_TENSOR,
-    TMO_AT_OPERATOR
+    TMO_AT_OPERATOR,
+    TMO_AT_SECTION          /* a bundle section (index = position in the bundle) */
 } tmo_where;
 
 /*

@@ -25,7 +25,7 @@ static tmo_err check_shapes(tmo_prep *p, const tmo_tensor_info *in, const tmo_te
     fc->batches = (int32_t)(in->elements / (size_t)fc->depth);
     if (out->ndim == 0 || out->dims[out->ndim - 1] != fc->units)
         return prep_fail(p, TMO_EBADMODEL, "output", "last output dimension differs from units");
-    if (out->elements != (size_t)fc->batches * (size_t)fc->units)
+    if ((uint64_t)out->elements != (uint64_t)fc->batches * (uint64_t)fc->units)
         return prep_fail_value(p, TMO_EBADMODEL, "output", "output size differs from batches x units",
                                (int64_t)out->elements, (int64_t)fc->batches * fc->units);
     if (has_bias && bias->elements != (size_t)fc->units)
@@ -51,11 +51,13 @@ static tmo_err prepare_s8(tmo_prep *p, const tmo_tensor_info *in, const tmo_tens
     if (per_channel && (w->quant_dim != 0 || w->scale_count != (uint32_t)fc->units))
         return prep_fail(p, TMO_EBADMODEL, "weights.quantization",
                          "per-channel scales must run along the units dimension");
-    int32_t *mult = prep_alloc(p, sizeof(int32_t) * (size_t)fc->units);
-    int8_t *shift = prep_alloc(p, (size_t)fc->units);
+    int32_t channels = per_channel ? fc->units : 1;
+    int32_t *mult = prep_alloc(p, sizeof(int32_t) * (size_t)channels);
+    int8_t *shift = prep_alloc(p, (size_t)channels);
     if (mult == NULL || shift == NULL)
         return TMO_ENOSPC;
-    for (int32_t u = 0; u < fc->units; u++) {
+    fc->quant_stride = per_channel ? 1 : 0;
+    for (int32_t u = 0; u < channels; u++) {
         double real;
         if (per_channel)
             real = (double)in->scale * (double)tmo_tensor_scale(w, (uint32_t)u) / (double)out->scale;

@@ -15,8 +15,9 @@ typedef struct fc_params {
     /* int8 only */
     int32_t input_offset, weights_offset, output_offset;
     int32_t act_min, act_max;
-    const int32_t *multiplier; /* per unit (per-tensor models repeat one value) */
+    const int32_t *multiplier; /* per unit, or one value when quant_stride is 0 */
     const int8_t *shift;
+    int32_t quant_stride;      /* 1 for per-channel weights, 0 for per-tensor */
     /* float only */
     float fact_min, fact_max;
 } fc_params;

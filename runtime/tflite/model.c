@@ -158,6 +158,11 @@ static tmo_err tensor_quant(const fb_buf *b, const fb_table *t, tmo_tensor_info 
         diag_limit(d, z_count, s_count);
         return TMO_EBADMODEL;
     }
+    if (s_count > 1 && ti->ndim == 1 && ti->quant_dim > 0 && s_count == (uint32_t)ti->dims[0]) {
+        /* Converters copy the filter's quantized_dimension (3 for depthwise) onto the 1-D
+         * per-channel bias; its only axis is the channel axis. */
+        ti->quant_dim = 0;
+    }
     if (s_count > 1) {
         if (ti->quant_dim < 0 || (uint32_t)ti->quant_dim >= ti->ndim) {
             bad(d, TMO_AT_TENSOR, idx, "quantization.quantized_dimension", "not a dimension of the tensor");
@@ -289,6 +294,8 @@ static tmo_err tensor_info(const tmo_model *m, uint32_t idx, tmo_tensor_info *ti
     }
     if ((e = tensor_shape(&b, &t, ti, i, d)) != TMO_OK)
         return e;
+    if ((uint64_t)ti->elements * tmo_type_size(ti->type) > MAX_TENSOR_BYTES)
+        return bad(d, TMO_AT_TENSOR, i, "tensor.shape", "tensor is larger than 2 GiB");
     ti->bytes = ti->elements * tmo_type_size(ti->type);
     if ((e = tensor_quant(&b, &t, ti, i, d)) != TMO_OK)
         return e;

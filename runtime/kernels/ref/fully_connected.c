@@ -26,7 +26,8 @@ void fc_s8_ref(const tmo_exec *x, const void *params, void *scratch)
             }
             if (bias != NULL)
                 acc += (uint32_t)bias[u];
-            int32_t v = fp_requant((int32_t)acc, p->multiplier[u], p->shift[u]) + p->output_offset;
+            int32_t q = u * p->quant_stride;
+            int32_t v = fp_requant((int32_t)acc, p->multiplier[q], p->shift[q]) + p->output_offset;
             out[b * p->units + u] = (int8_t)fp_clamp(v, p->act_min, p->act_max);
         }
     }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The Debian 12 packages tinymlops needs to build and test, kept in this one
+# list. Installs the missing ones when run as root; otherwise prints the exact
+# command to run and fails, so a build never starts half-equipped.
+set -euo pipefail
+
+PACKAGES=(
+    # toolchain
+    build-essential cmake pkg-config git
+    # clang + libFuzzer/ASan/UBSan runtimes (fuzz build), symbolized sanitizer reports, formatter
+    clang libclang-rt-14-dev llvm clang-format
+    # memory checking of the host tools
+    valgrind
+    # unit tests
+    libcmocka-dev
+    # PSA Crypto (mbedTLS 2.28 libmbedcrypto): bundle signatures and encryption
+    libmbedtls-dev
+    # bundle interop test: an independent implementation (openssl CLI, python3-cryptography)
+    openssl python3-cryptography
+    # server, agent and CLI: HTTP server, HTTP client, store, JSON, compression
+    libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev libjansson-dev zlib1g-dev
+    # model factory: the scikit-learn digits data set and numpy (use /usr/bin/python3)
+    python3 python3-numpy python3-sklearn
+)
+
+# Prints the packages from PACKAGES that are not installed.
+missing_packages() {
+    local p
+    for p in "${PACKAGES[@]}"; do
+        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+            printf '%s\n' "$p"
+        fi
+    done
+}
+
+if [[ "${1:-}" == "--list" ]]; then
+    printf '%s\n' "${PACKAGES[@]}"
+    exit 0
+fi
+
+mapfile -t missing < <(missing_packages)
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+install_cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+    echo "deps: missing Debian packages: ${missing[*]}" >&2
+    echo "deps: install them as root with:" >&2
+    echo "  sudo sh -c '$install_cmd'" >&2
+    exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+
+mapfile -t still < <(missing_packages)
+if [[ ${#still[@]} -ne 0 ]]; then
+    echo "deps: still missing after install: ${still[*]}" >&2
+    exit 1
+fi

@@ -1,0 +1,151 @@
+/*
+ * Admin tokens and device signatures (see auth.h). The signature check is
+ * devauth's (host/devauth.c), the same code the agent signs with.
+ */
+#include "auth.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devauth.h"
+#include "json_util.h"
+
+static const char *const role_names[] = {"none", "viewer", "operator", "admin"};
+
+auth_role auth_role_parse(const char *name)
+{
+    for (int i = ROLE_VIEWER; i <= ROLE_ADMIN; i++)
+        if (name != NULL && strcmp(name, role_names[i]) == 0)
+            return (auth_role)i;
+    return ROLE_NONE;
+}
+
+const char *auth_role_name(auth_role role)
+{
+    return role >= ROLE_NONE && role <= ROLE_ADMIN ? role_names[role] : "none";
+}
+
+int auth_admin(srv *s, http_req *q, http_resp *r, auth_role need)
+{
+    const char *h = http_header(q, "Authorization");
+    if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+        resp_error(r, 401, "unauthorized", "missing 'Authorization: Bearer <token>'");
+        http_resp_header(r, "WWW-Authenticate", "Bearer");
+        return -1;
+    }
+    char hash[65];
+    st_token t;
+    if (strlen(h + 7) > 200 || srv_token_hash(h + 7, hash) != 0) {
+        resp_error(r, 401, "unauthorized", "invalid token");
+        return -1;
+    }
+    int rc = ST(s->st, token_find, hash, &t);
+    if (rc == ST_ERROR) {
+        resp_store_error(r);
+        return -1;
+    }
+    if (rc != ST_OK || t.revoked) {
+        resp_error(r, 401, "unauthorized", "invalid or revoked token");
+        return -1;
+    }
+    auth_role have = auth_role_parse(t.role);
+    q->role = have;
+    st_copy(q->principal, sizeof q->principal, t.name);
+    if (have < need) {
+        resp_error(r, 403, "forbidden", "this needs role %s; token '%s' has role %s", auth_role_name(need),
+                   t.name, auth_role_name(have));
+        return -1;
+    }
+    return 0;
+}
+
+static int lower_hex(const char *s, size_t len)
+{
+    if (s == NULL || strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static int parse_ms(const char *s, uint64_t *out)
+{
+    if (s == NULL || s[0] < '0' || s[0] > '9' || strlen(s) > 19)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int auth_device(srv *s, http_req *q, http_resp *r)
+{
+    const char *id = http_header(q, "X-TMO-Device");
+    const char *ts_text = http_header(q, "X-TMO-Timestamp");
+    const char *nonce = http_header(q, "X-TMO-Nonce");
+    const char *sig_b64 = http_header(q, "X-TMO-Signature");
+    uint64_t ts;
+    uint8_t sig[DEVAUTH_SIG_LEN + 4];
+    if (!lower_hex(id, DEVAUTH_ID_LEN) || !parse_ms(ts_text, &ts) || !lower_hex(nonce, DEVAUTH_NONCE_LEN) ||
+        sig_b64 == NULL || strlen(sig_b64) > 100 ||
+        devauth_b64_decode(sig_b64, sig, sizeof sig) != DEVAUTH_SIG_LEN) {
+        resp_error(r, 401, "unauthorized",
+                   "signed request headers missing or malformed (X-TMO-Device, X-TMO-Timestamp, "
+                   "X-TMO-Nonce, X-TMO-Signature)");
+        return -1;
+    }
+    uint8_t pub[DEVAUTH_PUBKEY_LEN];
+    int rc = ST(s->st, device_pubkey, id, pub);
+    if (rc == ST_ERROR) {
+        resp_store_error(r);
+        return -1;
+    }
+    if (rc != ST_OK) {
+        resp_error(r, 401, "unknown_device", "device %s is not enrolled", id);
+        return -1;
+    }
+    int64_t now = srv_now_ms();
+    int64_t skew = (int64_t)ts - now;
+    if (ts > (uint64_t)INT64_MAX / 2 || skew > DEVAUTH_MAX_SKEW_MS || skew < -DEVAUTH_MAX_SKEW_MS) {
+        resp_error(r, 401, "stale_request", "timestamp %s is more than %d s from server time %lld", ts_text,
+                   DEVAUTH_MAX_SKEW_MS / 1000, (long long)now);
+        return -1;
+    }
+    rc = ST(s->st, nonce_seen, id, nonce, now);
+    if (rc == ST_ERROR) {
+        resp_store_error(r);
+        return -1;
+    }
+    if (rc == ST_OK) {
+        resp_error(r, 401, "replayed_request", "nonce %s was already used", nonce);
+        return -1;
+    }
+    uint8_t digest[32];
+    int bad = devauth_request_digest(q->method, q->raw_uri, ts, nonce, q->body, q->body_len, digest) != 0;
+    if (!bad) {
+        srv_crypto_lock();
+        bad = devauth_verify(pub, digest, sig) != 0;
+        srv_crypto_unlock();
+    }
+    if (bad) {
+        resp_error(r, 401, "bad_signature", "signature does not verify for device %s", id);
+        return -1;
+    }
+    rc = ST(s->st, nonce_record, id, nonce, now, now + DEVAUTH_NONCE_TTL_MS);
+    if (rc == ST_CONFLICT) { /* a concurrent copy of this request got there first */
+        resp_error(r, 401, "replayed_request", "nonce %s was already used", nonce);
+        return -1;
+    }
+    if (rc != ST_OK) {
+        resp_store_error(r);
+        return -1;
+    }
+    q->role = ROLE_NONE;
+    st_copy(q->principal, sizeof q->principal, id);
+    return 0;
+}

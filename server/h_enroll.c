@@ -1,0 +1,137 @@
+/*
+ * POST /api/v1/device/enroll (docs/protocol.md P-8): a device proves it
+ * holds its key and spends one use of an enrollment token; the device is
+ * created and the use counted in one transaction. A retry by the same key
+ * (lost response) gets the same device_id without spending another use.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "devauth.h"
+#include "handlers.h"
+#include "json_util.h"
+#include "profile.h"
+
+typedef struct enroll_in {
+    const char *token, *pub_b64, *proof_b64;
+    uint8_t pub[DEVAUTH_PUBKEY_LEN];
+    char id[DEVAUTH_ID_LEN + 1];
+    char hash[65];
+    char *profile_text;
+} enroll_in;
+
+static int parse(json_t *in, enroll_in *e, http_resp *r)
+{
+    uint8_t pub[DEVAUTH_PUBKEY_LEN + 4], proof[DEVAUTH_SIG_LEN + 4];
+    if (jget_str(in, "token", 1, 128, &e->token, r) < 0 || jget_str(in, "public_key", 1, 128, &e->pub_b64, r) < 0 ||
+        jget_str(in, "proof", 1, 128, &e->proof_b64, r) < 0)
+        return -1;
+    if (devauth_b64_decode(e->pub_b64, pub, sizeof pub) != DEVAUTH_PUBKEY_LEN || pub[0] != 0x04) {
+        resp_error(r, 400, "bad_request", "public_key must be base64 of a 65-byte uncompressed P-256 point");
+        return -1;
+    }
+    memcpy(e->pub, pub, DEVAUTH_PUBKEY_LEN);
+    char err[200];
+    json_t *profile = profile_normalize(json_object_get(in, "profile"), err, sizeof err);
+    if (profile == NULL) {
+        resp_error(r, 400, "bad_request", "%s", err);
+        return -1;
+    }
+    e->profile_text = json_to_text(profile);
+    json_decref(profile);
+    uint8_t digest[32];
+    int bad = devauth_b64_decode(e->proof_b64, proof, sizeof proof) != DEVAUTH_SIG_LEN ||
+              devauth_enroll_digest(e->token, e->pub_b64, digest) != 0;
+    if (!bad) {
+        srv_crypto_lock();
+        bad = devauth_verify(e->pub, digest, proof) != 0;
+        srv_crypto_unlock();
+    }
+    if (bad) {
+        resp_error(r, 401, "bad_signature", "proof does not verify with public_key (P-8)");
+        return -1;
+    }
+    devauth_device_id(e->pub, e->id);
+    if (srv_token_hash(e->token, e->hash) != 0) {
+        resp_error(r, 500, "internal", "hash failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* Inside the write transaction. Returns the HTTP status (201/200) or sends an error and returns 0. */
+static int enroll(srv *s, const enroll_in *e, http_resp *r)
+{
+    int64_t now = srv_now_ms();
+    st_enroll_token t;
+    int rc = ST(s->st, enroll_find, e->hash, &t);
+    if (rc == ST_NOT_FOUND) {
+        resp_error(r, 401, "enrollment_token_invalid", "unknown enrollment token");
+        return 0;
+    }
+    if (rc != ST_OK)
+        goto store_error;
+    if (t.expires_at <= now) {
+        resp_error(r, 401, "enrollment_token_expired", "enrollment token expired at %lld", (long long)t.expires_at);
+        return 0;
+    }
+    st_device d;
+    rc = ST(s->st, device_get, e->id, &d);
+    if (rc == ST_OK) {
+        int same = memcmp(d.public_key, e->pub, DEVAUTH_PUBKEY_LEN) == 0;
+        int retry = d.enroll_token_id == t.id || t.uses_left > 0;
+        st_device_free(&d);
+        if (same && retry)
+            return 200;
+        resp_error(r, 401, "enrollment_token_invalid", "enrollment token already used");
+        return 0;
+    }
+    if (rc != ST_NOT_FOUND)
+        goto store_error;
+    if (t.uses_left <= 0) {
+        resp_error(r, 401, "enrollment_token_invalid", "enrollment token already used");
+        return 0;
+    }
+    memset(&d, 0, sizeof d);
+    st_copy(d.id, sizeof d.id, e->id);
+    memcpy(d.public_key, e->pub, DEVAUTH_PUBKEY_LEN);
+    st_copy(d.group, sizeof d.group, t.group);
+    st_copy(d.tags_json, sizeof d.tags_json, t.tags_json);
+    d.enroll_token_id = t.id;
+    d.enrolled_at = now;
+    d.profile_json = e->profile_text;
+    if (ST(s->st, device_insert, &d) != ST_OK || ST(s->st, enroll_use, t.id) != ST_OK)
+        goto store_error;
+    return 201;
+store_error:
+    resp_store_error(r);
+    return 0;
+}
+
+HANDLER(h_device_enroll)
+{
+    json_t *in = req_object(q, r);
+    if (in == NULL)
+        return;
+    enroll_in e;
+    memset(&e, 0, sizeof e);
+    if (parse(in, &e, r) != 0)
+        goto out;
+    if (ST(s->st, begin, ST_TX_WRITE) != ST_OK) {
+        resp_store_error(r);
+        goto out;
+    }
+    int status = enroll(s, &e, r);
+    if (status == 0 || ST0(s->st, commit) != ST_OK) {
+        ST0(s->st, rollback);
+        if (status != 0)
+            resp_store_error(r);
+        goto out;
+    }
+    st_copy(q->principal, sizeof q->principal, e.id);
+    resp_json(r, status, json_pack("{s:s,s:I}", "device_id", e.id, "checkin_interval_s",
+                                   (json_int_t)s->cfg.checkin_interval_s));
+out:
+    free(e.profile_text);
+    json_decref(in);
+}

@@ -1,0 +1,387 @@
+/*
+ * SQLite connections: one per thread (SQLite connections are not shared
+ * across threads here, so no SQLite mutex is taken on the hot path), each
+ * in WAL mode with a busy timeout and a cache of prepared statements. Also
+ * transactions and the schema migrations.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sqlite_priv.h"
+
+#define SQ_BUSY_TIMEOUT_MS 10000
+
+typedef struct sq_store {
+    char *path;
+    pthread_key_t key;
+    pthread_mutex_t lock;
+    sq_conn *conns; /* every open connection, to close them with the store */
+} sq_store;
+
+int sq_fail(sq_conn *c, const char *what)
+{
+    return store_fail("%s: %s", what, c != NULL ? sqlite3_errmsg(c->db) : "no connection");
+}
+
+static void conn_close(sq_conn *c)
+{
+    for (int i = 0; i < SQ_STMT_CACHE; i++)
+        if (c->cache[i].st != NULL)
+            sqlite3_finalize(c->cache[i].st);
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+static void unlink_conn(sq_store *q, sq_conn *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        q->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+}
+
+/* pthread key destructor: a thread that exits closes its connection. */
+static void thread_exit(void *p)
+{
+    sq_conn *c = p;
+    sq_store *q = c->owner;
+    pthread_mutex_lock(&q->lock);
+    unlink_conn(q, c);
+    pthread_mutex_unlock(&q->lock);
+    conn_close(c);
+}
+
+static int exec(sq_conn *c, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        store_fail("%s: %s", sql, msg != NULL ? msg : sqlite3_errmsg(c->db));
+        sqlite3_free(msg);
+        return ST_ERROR;
+    }
+    return ST_OK;
+}
+
+static sq_conn *conn_open(sq_store *q)
+{
+    sq_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        store_fail("out of memory");
+        return NULL;
+    }
+    c->owner = q;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(q->path, &c->db, flags, NULL) != SQLITE_OK) {
+        store_fail("cannot open database %s: %s", q->path,
+                   c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close_v2(c->db);
+        free(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
+    /* WAL: readers never block the writer; NORMAL sync is durable across
+       process crashes and loses at most the last commits on power loss. */
+    if (exec(c, "PRAGMA journal_mode=WAL") != ST_OK || exec(c, "PRAGMA synchronous=NORMAL") != ST_OK ||
+        exec(c, "PRAGMA foreign_keys=ON") != ST_OK) {
+        sqlite3_close_v2(c->db);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+sq_conn *sq_conn_get(store *s)
+{
+    sq_store *q = s->impl;
+    sq_conn *c = pthread_getspecific(q->key);
+    if (c != NULL)
+        return c;
+    c = conn_open(q);
+    if (c == NULL)
+        return NULL;
+    pthread_mutex_lock(&q->lock);
+    c->next = q->conns;
+    if (q->conns != NULL)
+        q->conns->prev = c;
+    q->conns = c;
+    pthread_mutex_unlock(&q->lock);
+    pthread_setspecific(q->key, c);
+    return c;
+}
+
+sqlite3_stmt *sq_stmt(sq_conn *c, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) % SQ_STMT_CACHE;
+    for (size_t i = 0; i < SQ_STMT_CACHE; i++) {
+        size_t k = (h + i) % SQ_STMT_CACHE;
+        if (c->cache[k].sql == sql) {
+            sqlite3_reset(c->cache[k].st); /* in case a caller returned early without sq_done */
+            sqlite3_clear_bindings(c->cache[k].st);
+            return c->cache[k].st;
+        }
+        if (c->cache[k].sql == NULL) {
+            if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->cache[k].st, NULL) !=
+                SQLITE_OK) {
+                sq_fail(c, "prepare");
+                return NULL;
+            }
+            c->cache[k].sql = sql;
+            return c->cache[k].st;
+        }
+    }
+    sqlite3_stmt *st = NULL; /* cache full: a one-off statement, finalized by sq_done */
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sq_fail(c, "prepare");
+        return NULL;
+    }
+    return st;
+}
+
+void sq_done(sq_conn *c, sqlite3_stmt *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t k = 0; k < SQ_STMT_CACHE; k++)
+        if (c->cache[k].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+int sq_run(sq_conn *c, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int out = ST_OK;
+    if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+        out = ST_CONFLICT;
+    else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        out = sq_fail(c, what);
+    sq_done(c, st);
+    return out;
+}
+
+void sq_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v == NULL)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+void sq_int(sqlite3_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(st, i, v);
+}
+
+void sq_col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    st_copy(dst, cap, (const char *)sqlite3_column_text(st, i));
+}
+
+char *sq_col_dup(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    if (t == NULL)
+        return NULL;
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    char *out = malloc(n + 1);
+    if (out != NULL) {
+        memcpy(out, t, n);
+        out[n] = '\0';
+    }
+    return out;
+}
+
+/* ---- open / close ---- */
+
+int sqlite_open(store *s, const char *location);
+void sqlite_close(store *s);
+
+int sqlite_open(store *s, const char *location)
+{
+    if (location[0] == '\0')
+        return store_fail("sqlite: empty database path (expected sqlite:PATH)");
+    if (!sqlite3_threadsafe())
+        return store_fail("sqlite: library built without thread support");
+    sq_store *q = calloc(1, sizeof *q);
+    if (q == NULL || (q->path = strdup(location)) == NULL) {
+        free(q);
+        return store_fail("out of memory");
+    }
+    pthread_mutex_init(&q->lock, NULL);
+    if (pthread_key_create(&q->key, thread_exit) != 0) {
+        free(q->path);
+        free(q);
+        return store_fail("sqlite: no thread-local key available");
+    }
+    s->impl = q;
+    if (sq_conn_get(s) == NULL) { /* fail now, not at the first request */
+        pthread_key_delete(q->key);
+        free(q->path);
+        free(q);
+        s->impl = NULL;
+        return ST_ERROR;
+    }
+    return ST_OK;
+}
+
+void sqlite_close(store *s)
+{
+    sq_store *q = s->impl;
+    if (q == NULL)
+        return;
+    pthread_setspecific(q->key, NULL);
+    pthread_mutex_lock(&q->lock);
+    while (q->conns != NULL) {
+        sq_conn *c = q->conns;
+        unlink_conn(q, c);
+        conn_close(c);
+    }
+    pthread_mutex_unlock(&q->lock);
+    pthread_key_delete(q->key);
+    pthread_mutex_destroy(&q->lock);
+    free(q->path);
+    free(q);
+    s->impl = NULL;
+}
+
+/* ---- transactions ---- */
+
+int sqlite_begin(store *s, int kind);
+int sqlite_commit(store *s);
+void sqlite_rollback(store *s);
+
+int sqlite_begin(store *s, int kind)
+{
+    sq_conn *c = sq_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    if (c->in_tx)
+        return store_fail("sqlite: transactions do not nest");
+    /* IMMEDIATE takes the write lock now (waiting up to the busy timeout),
+       so a write transaction never fails half-way on a lock upgrade. */
+    if (exec(c, kind == ST_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN") != ST_OK)
+        return ST_ERROR;
+    c->in_tx = 1;
+    return ST_OK;
+}
+
+int sqlite_commit(store *s)
+{
+    sq_conn *c = sq_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    if (!c->in_tx)
+        return store_fail("sqlite: commit without begin");
+    if (exec(c, "COMMIT") != ST_OK) {
+        char saved[512];
+        st_copy(saved, sizeof saved, store_error());
+        exec(c, "ROLLBACK");
+        c->in_tx = 0;
+        return store_fail("%s", saved);
+    }
+    c->in_tx = 0;
+    return ST_OK;
+}
+
+void sqlite_rollback(store *s)
+{
+    sq_conn *c = sq_conn_get(s);
+    if (c == NULL || !c->in_tx)
+        return;
+    if (sqlite3_get_autocommit(c->db) == 0)
+        exec(c, "ROLLBACK");
+    c->in_tx = 0;
+}
+
+/* ---- migrations ---- */
+
+int sqlite_schema_version(store *s, int64_t *version);
+int sqlite_migrate(store *s, int64_t *version);
+
+int sqlite_schema_version(store *s, int64_t *version)
+{
+    sq_conn *c = sq_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    *version = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "SELECT max(version) FROM schema_version", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return ST_OK; /* no table yet: version 0 */
+    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *version = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ST_OK;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int apply_one(store *s, sq_conn *c, const sq_migration *m)
+{
+    if (sqlite_begin(s, ST_TX_WRITE) != ST_OK)
+        return ST_ERROR;
+    int64_t have = 0;
+    /* Re-read inside the write lock: another replica may have migrated meanwhile. */
+    if (exec(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)") != ST_OK ||
+        sqlite_schema_version(s, &have) != ST_OK)
+        goto fail;
+    if (have >= m->version) {
+        sqlite_rollback(s);
+        return ST_OK;
+    }
+    if (exec(c, m->sql) != ST_OK)
+        goto fail;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "INSERT INTO schema_version VALUES (?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+        sq_fail(c, "schema_version");
+        goto fail;
+    }
+    sq_int(st, 1, m->version);
+    sq_text(st, 2, m->name);
+    sq_int(st, 3, now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        sq_fail(c, "schema_version");
+        goto fail;
+    }
+    return sqlite_commit(s);
+fail:;
+    char saved[512];
+    st_copy(saved, sizeof saved, store_error());
+    sqlite_rollback(s);
+    return store_fail("migration %s: %s", m->name, saved);
+}
+
+int sqlite_migrate(store *s, int64_t *version)
+{
+    sq_conn *c = sq_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    int64_t have = 0;
+    if (sqlite_schema_version(s, &have) != ST_OK)
+        return ST_ERROR;
+    int64_t newest = sq_migration_count > 0 ? sq_migrations[sq_migration_count - 1].version : 0;
+    if (have > newest)
+        return store_fail("database schema version %lld is newer than this server (%lld)",
+                          (long long)have, (long long)newest);
+    for (size_t i = 0; i < sq_migration_count; i++)
+        if (sq_migrations[i].version > have && apply_one(s, c, &sq_migrations[i]) != ST_OK)
+            return ST_ERROR;
+    return sqlite_schema_version(s, version);
+}

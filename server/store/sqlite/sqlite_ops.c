@@ -1,0 +1,69 @@
+/*
+ * The SQLite backend's ops table: the one symbol the store front end
+ * (store.c) knows about.
+ */
+#include "sqlite_priv.h"
+
+#define DECLARE(ret, name, ...) ret sqlite_##name(store *s, __VA_ARGS__);
+DECLARE(int, open, const char *location)
+void sqlite_close(store *s);
+DECLARE(int, migrate, int64_t *version)
+DECLARE(int, schema_version, int64_t *version)
+DECLARE(int, begin, int kind)
+int sqlite_commit(store *s);
+void sqlite_rollback(store *s);
+DECLARE(int, token_insert, st_token *t)
+DECLARE(int, token_find, const char *hash, st_token *out)
+DECLARE(int, token_list, st_token_cb cb, void *ctx)
+DECLARE(int, token_revoke, int64_t id)
+DECLARE(int, enroll_insert, st_enroll_token *e)
+DECLARE(int, enroll_find, const char *hash, st_enroll_token *out)
+DECLARE(int, enroll_use, int64_t id)
+DECLARE(int, device_insert, const st_device *d)
+DECLARE(int, device_get, const char *id, st_device *out)
+DECLARE(int, device_pubkey, const char *id, uint8_t pub[ST_PUBKEY_LEN])
+DECLARE(int, device_list, const st_device_filter *f, st_device_cb cb, void *ctx)
+DECLARE(int, device_count, const st_device_filter *f, int64_t *count)
+DECLARE(int, device_set_group, const char *id, const char *group)
+DECLARE(int, device_set_tags, const char *id, const char *tags_json)
+DECLARE(int, device_checkin, const char *id, const st_checkin *c)
+DECLARE(int, nonce_record, const char *device, const char *nonce, int64_t now, int64_t expires_at)
+DECLARE(int, nonce_seen, const char *device, const char *nonce, int64_t now)
+DECLARE(int, nonce_prune, int64_t now, int64_t *removed)
+DECLARE(int, bundle_insert, st_bundle *b, const uint8_t *data, size_t len)
+DECLARE(int, bundle_get, int64_t id, st_bundle *out)
+DECLARE(int, bundle_by_digest, const char *digest, st_bundle *out)
+DECLARE(int, bundle_list, const char *model, const char *version, st_bundle_cb cb, void *ctx)
+DECLARE(int, bundle_read, int64_t id, uint64_t offset, size_t len, uint8_t *buf)
+DECLARE(int, bundle_set_rank, int64_t id, int64_t rank)
+DECLARE(int, deployment_insert, st_deployment *d)
+DECLARE(int, deployment_get, int64_t id, st_deployment *out)
+DECLARE(int, deployment_list, const char *state, st_deployment_cb cb, void *ctx)
+DECLARE(int, deployment_update, const st_deployment *d)
+DECLARE(int, assignment_insert, const st_assignment *a)
+DECLARE(int, assignment_get, int64_t deployment, const char *device, st_assignment *out)
+DECLARE(int, assignment_update, const st_assignment *a)
+DECLARE(int, assignments_of_device, const char *device, int64_t limit, st_assignment_cb cb, void *ctx)
+DECLARE(int, assignments_of_deployment, int64_t deployment, const st_assignment_filter *f,
+        st_assignment_cb cb, void *ctx)
+DECLARE(int, assignment_counts, int64_t deployment, st_count_cb cb, void *ctx)
+DECLARE(int, assignment_cancel_pending, int64_t deployment, const char *reason, int64_t now,
+        int64_t *changed)
+
+#define OP(name) .name = sqlite_##name
+
+const store_ops sqlite_store_ops = {
+    .scheme = "sqlite",
+    OP(open), OP(close), OP(migrate), OP(schema_version),
+    OP(begin), OP(commit), OP(rollback),
+    OP(token_insert), OP(token_find), OP(token_list), OP(token_revoke),
+    OP(enroll_insert), OP(enroll_find), OP(enroll_use),
+    OP(device_insert), OP(device_get), OP(device_pubkey), OP(device_list), OP(device_count),
+    OP(device_set_group), OP(device_set_tags), OP(device_checkin),
+    OP(nonce_record), OP(nonce_seen), OP(nonce_prune),
+    OP(bundle_insert), OP(bundle_get), OP(bundle_by_digest), OP(bundle_list), OP(bundle_read),
+    OP(bundle_set_rank),
+    OP(deployment_insert), OP(deployment_get), OP(deployment_list), OP(deployment_update),
+    OP(assignment_insert), OP(assignment_get), OP(assignment_update), OP(assignments_of_device),
+    OP(assignments_of_deployment), OP(assignment_counts), OP(assignment_cancel_pending),
+};

@@ -1,0 +1,260 @@
+/*
+ * The server's storage layer: one ops table of domain operations (devices,
+ * tokens, nonces, bundles, deployments, assignments) that every backend
+ * implements. Handlers and the deployment controller call these and never
+ * see SQL, so a PostgreSQL backend is one more ops table (store_open()
+ * picks it by the URL scheme) and tests/server/test_store.c is the
+ * conformance suite every backend must pass.
+ *
+ * Rules every backend follows:
+ *  - All state lives in the database: the server process keeps none, so
+ *    several replicas can serve one database.
+ *  - Calls are thread-safe; each thread gets its own connection.
+ *  - Outside begin()/commit() every call is atomic on its own. Multi-step
+ *    writes run inside begin(s, ST_TX_WRITE) ... commit(s): a write
+ *    transaction takes the write lock at begin (SQLite BEGIN IMMEDIATE,
+ *    PostgreSQL SELECT ... FOR UPDATE on the rows it reads), so checks made
+ *    inside it stay true until commit. Transactions do not nest.
+ *  - Times are Unix milliseconds (int64). Strings are NUL-terminated UTF-8;
+ *    fixed-size fields are filled by the backend and always terminated.
+ *  - Return values: ST_OK, ST_NOT_FOUND, ST_CONFLICT (unique key taken),
+ *    or ST_ERROR with a message from store_error().
+ */
+#ifndef TMO_STORE_H
+#define TMO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { ST_OK = 0, ST_NOT_FOUND = 1, ST_CONFLICT = 2, ST_ERROR = -1 };
+enum { ST_TX_READ = 0, ST_TX_WRITE = 1 };
+
+#define ST_DEVICE_ID_LEN 32   /* hex chars (docs/protocol.md P-6) */
+#define ST_PUBKEY_LEN 65      /* uncompressed P-256 */
+#define ST_HASH_HEX_LEN 64    /* SHA-256 hex of a token */
+#define ST_DIGEST_LEN 71      /* "sha256:" + 64 hex */
+#define ST_NAME_LEN 64        /* model names [B-4.4], groups, tags, token names */
+#define ST_VERSION_LEN 23     /* "65535.65535.65535" */
+#define ST_STATE_LEN 15       /* "installed-trial" */
+#define ST_TAGS_JSON_LEN 1200 /* JSON array of up to 16 tags of up to 64 chars */
+#define ST_REASON_LEN 511
+
+typedef struct store store;
+
+/* An admin API token (docs/protocol.md P-20). Only the hash of the secret is stored. */
+typedef struct st_token {
+    int64_t id;
+    char hash[ST_HASH_HEX_LEN + 1];
+    char role[16]; /* "admin" | "operator" | "viewer" */
+    char name[ST_NAME_LEN + 1];
+    int64_t created_at;
+    int revoked;
+} st_token;
+
+/* A device enrollment token (P-7). */
+typedef struct st_enroll_token {
+    int64_t id;
+    char hash[ST_HASH_HEX_LEN + 1];
+    int64_t expires_at;
+    int64_t uses_left;
+    char group[ST_NAME_LEN + 1];
+    char tags_json[ST_TAGS_JSON_LEN + 1];
+    int64_t created_at;
+} st_enroll_token;
+
+/* A device. profile_json and status_json are heap strings owned by the struct (st_device_free). */
+typedef struct st_device {
+    char id[ST_DEVICE_ID_LEN + 1];
+    uint8_t public_key[ST_PUBKEY_LEN];
+    char group[ST_NAME_LEN + 1];
+    char tags_json[ST_TAGS_JSON_LEN + 1]; /* sorted JSON array of strings */
+    int64_t enroll_token_id;
+    int64_t enrolled_at;
+    int64_t last_seen;                  /* 0: never checked in */
+    char *profile_json;                 /* capability profile (P-9) */
+    char *status_json;                  /* last check-in without reports (P-13), NULL before */
+    char active_digest[ST_DIGEST_LEN + 1]; /* bundle digest of the active slot, "" unknown */
+    int64_t nv_counter;
+} st_device;
+
+typedef struct st_device_filter {
+    const char *group;        /* NULL: any */
+    const char *tags_json;    /* JSON array: device has all of them; NULL: any */
+    const char *exclude_json; /* JSON array: device has none of them; NULL: none excluded */
+    int64_t limit;            /* 0: no limit */
+    int64_t offset;
+} st_device_filter;
+
+/* What a device reported at check-in, applied by device_checkin. */
+typedef struct st_checkin {
+    int64_t now;
+    const char *status_json;    /* required */
+    const char *active_digest;  /* "" unknown */
+    int64_t nv_counter;
+    const char *profile_json;   /* NULL: unchanged */
+} st_checkin;
+
+/* A bundle's metadata (the bytes are stored beside it). ops_json is heap-owned (st_bundle_free). */
+typedef struct st_bundle {
+    int64_t id;
+    char digest[ST_DIGEST_LEN + 1]; /* SHA-256 of the whole bundle file; the ETag */
+    char model[ST_NAME_LEN + 1];
+    char version[ST_VERSION_LEN + 1];
+    int64_t counter;
+    char arches_json[512];          /* [] = any architecture */
+    char min_runtime[ST_VERSION_LEN + 1];
+    int64_t arena_bytes;
+    int64_t flash_bytes;
+    char *ops_json;                 /* JSON array of operator names */
+    int64_t size;
+    int encrypted;
+    char signer_id[33];
+    int64_t created_at, expires_at; /* from the manifest; expires_at 0 = never */
+    int64_t uploaded_at;
+    int64_t rank;                   /* operator-set preference among variants, higher first */
+} st_bundle;
+
+typedef struct st_deployment {
+    int64_t id;
+    char kind[16];            /* "rollout" | "rollback" */
+    int64_t rollback_of;      /* deployment this one reverts, 0 none */
+    char model[ST_NAME_LEN + 1];
+    char version[ST_VERSION_LEN + 1];
+    char target_json[1024];
+    char waves_json[256];     /* cumulative percentages, e.g. [1,10,50,100] */
+    int64_t soak_ms;
+    int64_t max_failures;
+    char state[16];           /* active | paused | halted | completed | aborted | rolled-back */
+    char reason[ST_REASON_LEN + 1];
+    int64_t current_wave;     /* highest open wave */
+    int64_t wave_done_at;     /* when every device of the open waves became terminal; 0 not yet */
+    int64_t created_at, updated_at;
+    char created_by[ST_NAME_LEN + 1];
+} st_deployment;
+
+/* One device in one deployment (docs/protocol.md P-15). */
+typedef struct st_assignment {
+    int64_t deployment_id;
+    char device_id[ST_DEVICE_ID_LEN + 1];
+    int64_t wave;             /* -1: not in any wave (skipped) */
+    int64_t bundle_id;        /* 0: none (skipped) */
+    int64_t prev_bundle_id;   /* what the device ran at creation, 0 unknown */
+    char state[ST_STATE_LEN + 1];
+    char reason[ST_REASON_LEN + 1];
+    int64_t updated_at;
+    /* filled by reads, ignored by writes: the deployment's state and open wave */
+    char dep_state[16];
+    int64_t dep_current_wave;
+} st_assignment;
+
+typedef struct st_assignment_filter {
+    const char *state;        /* NULL: any */
+    int64_t limit;            /* 0: no limit */
+    int64_t offset;
+} st_assignment_filter;
+
+/* Callbacks of the list operations; return non-zero to stop early. Records are valid during the call. */
+typedef int (*st_token_cb)(void *ctx, const st_token *t);
+typedef int (*st_device_cb)(void *ctx, const st_device *d);
+typedef int (*st_bundle_cb)(void *ctx, const st_bundle *b);
+typedef int (*st_deployment_cb)(void *ctx, const st_deployment *d);
+typedef int (*st_assignment_cb)(void *ctx, const st_assignment *a);
+typedef int (*st_count_cb)(void *ctx, int64_t wave, const char *state, int64_t count);
+
+typedef struct store_ops {
+    const char *scheme; /* URL scheme, e.g. "sqlite" */
+    int (*open)(store *s, const char *location);
+    void (*close)(store *s);
+    /* Applies pending schema migrations in order (each in one transaction); reports the version. */
+    int (*migrate)(store *s, int64_t *version);
+    int (*schema_version)(store *s, int64_t *version);
+
+    int (*begin)(store *s, int kind);
+    int (*commit)(store *s);
+    void (*rollback)(store *s);
+
+    int (*token_insert)(store *s, st_token *t); /* sets t->id */
+    int (*token_find)(store *s, const char *hash, st_token *out);
+    int (*token_list)(store *s, st_token_cb cb, void *ctx);
+    int (*token_revoke)(store *s, int64_t id);
+
+    int (*enroll_insert)(store *s, st_enroll_token *e); /* sets e->id */
+    int (*enroll_find)(store *s, const char *hash, st_enroll_token *out);
+    int (*enroll_use)(store *s, int64_t id); /* uses_left - 1; ST_CONFLICT when already 0 */
+
+    int (*device_insert)(store *s, const st_device *d); /* ST_CONFLICT when the id exists */
+    int (*device_get)(store *s, const char *id, st_device *out);
+    int (*device_pubkey)(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN]);
+    int (*device_list)(store *s, const st_device_filter *f, st_device_cb cb, void *ctx);
+    int (*device_count)(store *s, const st_device_filter *f, int64_t *count);
+    int (*device_set_group)(store *s, const char *id, const char *group);
+    int (*device_set_tags)(store *s, const char *id, const char *tags_json);
+    int (*device_checkin)(store *s, const char *id, const st_checkin *c);
+
+    /* Records (device, nonce) until expires_at; ST_CONFLICT when it is recorded and unexpired at now. */
+    int (*nonce_record)(store *s, const char *device, const char *nonce, int64_t now, int64_t expires_at);
+    int (*nonce_seen)(store *s, const char *device, const char *nonce, int64_t now); /* ST_OK seen, ST_NOT_FOUND not */
+    int (*nonce_prune)(store *s, int64_t now, int64_t *removed);
+
+    /* Stores metadata and bytes; ST_CONFLICT with b->id = the existing bundle when the digest exists. */
+    int (*bundle_insert)(store *s, st_bundle *b, const uint8_t *data, size_t len);
+    int (*bundle_get)(store *s, int64_t id, st_bundle *out);
+    int (*bundle_by_digest)(store *s, const char *digest, st_bundle *out);
+    /* Bundles of a model (NULL: all) and version (NULL: all), by id. */
+    int (*bundle_list)(store *s, const char *model, const char *version, st_bundle_cb cb, void *ctx);
+    /* Reads len bytes at offset; ST_NOT_FOUND when the bundle is missing or the range exceeds it. */
+    int (*bundle_read)(store *s, int64_t id, uint64_t offset, size_t len, uint8_t *buf);
+    int (*bundle_set_rank)(store *s, int64_t id, int64_t rank);
+
+    int (*deployment_insert)(store *s, st_deployment *d); /* sets d->id */
+    int (*deployment_get)(store *s, int64_t id, st_deployment *out);
+    /* Deployments by id; state NULL = all. */
+    int (*deployment_list)(store *s, const char *state, st_deployment_cb cb, void *ctx);
+    /* Writes state, reason, current_wave, wave_done_at, max_failures, updated_at. */
+    int (*deployment_update)(store *s, const st_deployment *d);
+
+    int (*assignment_insert)(store *s, const st_assignment *a); /* ST_CONFLICT when it exists */
+    int (*assignment_get)(store *s, int64_t deployment, const char *device, st_assignment *out);
+    /* Writes state, reason, updated_at. */
+    int (*assignment_update)(store *s, const st_assignment *a);
+    /* A device's assignments, newest deployment first, at most limit (0 = all). */
+    int (*assignments_of_device)(store *s, const char *device, int64_t limit, st_assignment_cb cb, void *ctx);
+    /* A deployment's assignments ordered by (wave, device id). */
+    int (*assignments_of_deployment)(store *s, int64_t deployment, const st_assignment_filter *f,
+                                     st_assignment_cb cb, void *ctx);
+    /* Number of assignments per (wave, state). */
+    int (*assignment_counts)(store *s, int64_t deployment, st_count_cb cb, void *ctx);
+    /* Every `pending` assignment of a deployment becomes `cancelled` with reason. */
+    int (*assignment_cancel_pending)(store *s, int64_t deployment, const char *reason, int64_t now,
+                                     int64_t *changed);
+} store_ops;
+
+struct store {
+    const store_ops *ops;
+    void *impl; /* the backend's own state */
+};
+
+/* Calls an operation: ST(s, device_get, id, &dev); ST0 for operations without arguments. */
+#define ST(s, op, ...) ((s)->ops->op((s), __VA_ARGS__))
+#define ST0(s, op) ((s)->ops->op(s))
+
+/*
+ * Opens a store by URL ("sqlite:/path/to/db"), without migrating. Returns
+ * NULL with a message in err when the scheme is unknown or it cannot open.
+ */
+store *store_open(const char *url, char *err, size_t err_len);
+void store_close(store *s);
+
+/* The last error message of the calling thread (never NULL). */
+const char *store_error(void);
+
+/* Sets the calling thread's error message; returns ST_ERROR. Backends use it. */
+int store_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void st_device_free(st_device *d);
+void st_bundle_free(st_bundle *b);
+
+/* Copies src into a fixed field of size cap (cap includes the NUL), truncating. */
+void st_copy(char *dst, size_t cap, const char *src);
+
+#endif
