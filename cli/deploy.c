@@ -28,15 +28,17 @@ int cmd_deploy(int argc, char **argv)
 static int action(int argc, char **argv, const char *name)
 {
     char usage[200];
-    snprintf(usage, sizeof usage, "tinymlops deploy %s ID%s [--server URL] [--token T] [--json]", name,
-             strcmp(name, "resume") == 0 || strcmp(name, "rollback") == 0 ? " [--max-failures N]" : "");
+    snprintf(
+        usage, sizeof usage, "tinymlops deploy %s ID%s [--server URL] [--token T] [--json]", name,
+        strcmp(name, "resume") == 0 || strcmp(name, "rollback") == 0 ? " [--max-failures N]" : "");
     api_ctx ctx;
     if (api_take_options(&ctx, &argc, argv, usage) != 0)
         return CLI_USAGE;
     json_t *body = NULL;
     long id = 0, max_failures = -1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--max-failures") == 0 && i + 1 < argc && strstr(usage, "--max-failures") != NULL) {
+        if (strcmp(argv[i], "--max-failures") == 0 && i + 1 < argc &&
+            strstr(usage, "--max-failures") != NULL) {
             char *end;
             max_failures = strtol(argv[++i], &end, 10);
             if (*end != '\0' || max_failures < 0)
@@ -65,7 +67,8 @@ static int action(int argc, char **argv, const char *name)
         api_print_json(out);
     else if (strcmp(name, "rollback") == 0)
         printf("deployment %ld rolled back by deployment %lld (%s)\n", id,
-               (long long)json_integer_value(json_object_get(out, "id")), json_string_value(json_object_get(out, "state")));
+               (long long)json_integer_value(json_object_get(out, "id")),
+               json_string_value(json_object_get(out, "state")));
     else
         printf("deployment %ld: %s\n", id, json_string_value(json_object_get(out, "state")));
     json_decref(out);

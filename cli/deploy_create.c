@@ -11,9 +11,10 @@
 #include "cli.h"
 #include "server_client.h"
 
-static const char *usage =
-    "tinymlops deploy create --model NAME --version X.Y.Z (--group G | --tag T ... | --all) [--exclude-tag T ...]\n"
-    "       [--waves 1,10,50,100] [--soak SECONDS] [--max-failures N] [--server URL] [--token T] [--json]";
+static const char *usage = "tinymlops deploy create --model NAME --version X.Y.Z (--group G | "
+                           "--tag T ... | --all) [--exclude-tag T ...]\n"
+                           "       [--waves 1,10,50,100] [--soak SECONDS] [--max-failures N] "
+                           "[--server URL] [--token T] [--json]";
 
 /* "1,10,50,100" -> JSON array; NULL when malformed (the server checks the values). */
 static json_t *waves_json(const char *text)
@@ -35,25 +36,28 @@ static void print_summary(json_t *d)
 {
     json_t *devices = json_object_get(d, "devices");
     printf("deployment %lld: %s %s, %s\n", (long long)json_integer_value(json_object_get(d, "id")),
-           json_string_value(json_object_get(d, "model")), json_string_value(json_object_get(d, "version")),
+           json_string_value(json_object_get(d, "model")),
+           json_string_value(json_object_get(d, "version")),
            json_string_value(json_object_get(d, "state")));
     const char *state;
     json_t *n;
-    json_object_foreach(devices, state, n) printf("  %-16s %lld\n", state, (long long)json_integer_value(n));
+    json_object_foreach(devices, state, n)
+        printf("  %-16s %lld\n", state, (long long)json_integer_value(n));
 }
 
 int cmd_deploy_create(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"model", required_argument, NULL, 'm'},  {"version", required_argument, NULL, 'v'},
-        {"group", required_argument, NULL, 'g'},  {"tag", required_argument, NULL, 't'},
-        {"exclude-tag", required_argument, NULL, 'x'}, {"all", no_argument, NULL, 'a'},
-        {"waves", required_argument, NULL, 'w'},  {"soak", required_argument, NULL, 's'},
+        {"model", required_argument, NULL, 'm'},        {"version", required_argument, NULL, 'v'},
+        {"group", required_argument, NULL, 'g'},        {"tag", required_argument, NULL, 't'},
+        {"exclude-tag", required_argument, NULL, 'x'},  {"all", no_argument, NULL, 'a'},
+        {"waves", required_argument, NULL, 'w'},        {"soak", required_argument, NULL, 's'},
         {"max-failures", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
     api_ctx ctx;
     if (api_take_options(&ctx, &argc, argv, usage) != 0)
         return CLI_USAGE;
-    json_t *body = json_object(), *target = json_object(), *tags = json_array(), *exclude = json_array();
+    json_t *body = json_object(), *target = json_object(), *tags = json_array(),
+           *exclude = json_array();
     json_object_set_new(body, "target", target);
     int c, bad = 0;
     optind = 1;
@@ -65,14 +69,30 @@ int cmd_deploy_create(int argc, char **argv)
             bad = *end != '\0' || v < 0;
         }
         switch (c) {
-        case 'm': json_object_set_new(body, "model", json_string(optarg)); break;
-        case 'v': json_object_set_new(body, "version", json_string(optarg)); break;
-        case 'g': json_object_set_new(target, "group", json_string(optarg)); break;
-        case 't': json_array_append_new(tags, json_string(optarg)); break;
-        case 'x': json_array_append_new(exclude, json_string(optarg)); break;
-        case 'a': json_object_set_new(target, "all", json_true()); break;
-        case 's': json_object_set_new(body, "soak_s", json_integer(v)); break;
-        case 'f': json_object_set_new(body, "max_failures", json_integer(v)); break;
+        case 'm':
+            json_object_set_new(body, "model", json_string(optarg));
+            break;
+        case 'v':
+            json_object_set_new(body, "version", json_string(optarg));
+            break;
+        case 'g':
+            json_object_set_new(target, "group", json_string(optarg));
+            break;
+        case 't':
+            json_array_append_new(tags, json_string(optarg));
+            break;
+        case 'x':
+            json_array_append_new(exclude, json_string(optarg));
+            break;
+        case 'a':
+            json_object_set_new(target, "all", json_true());
+            break;
+        case 's':
+            json_object_set_new(body, "soak_s", json_integer(v));
+            break;
+        case 'f':
+            json_object_set_new(body, "max_failures", json_integer(v));
+            break;
         case 'w': {
             json_t *w = waves_json(optarg);
             bad = w == NULL;
@@ -80,7 +100,8 @@ int cmd_deploy_create(int argc, char **argv)
                 json_object_set_new(body, "waves", w);
             break;
         }
-        default: bad = 1;
+        default:
+            bad = 1;
         }
     }
     if (json_array_size(tags) > 0)
@@ -89,8 +110,8 @@ int cmd_deploy_create(int argc, char **argv)
         json_object_set(target, "exclude_tags", exclude);
     json_decref(tags);
     json_decref(exclude);
-    if (bad || optind != argc || json_object_get(body, "model") == NULL || json_object_get(body, "version") == NULL ||
-        json_object_size(target) == 0) {
+    if (bad || optind != argc || json_object_get(body, "model") == NULL ||
+        json_object_get(body, "version") == NULL || json_object_size(target) == 0) {
         json_decref(body);
         return cli_usage(usage, "needs --model, --version and a target (--group, --tag or --all)");
     }

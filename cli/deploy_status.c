@@ -10,30 +10,37 @@
 #include "cli.h"
 #include "server_client.h"
 
-static const char *usage = "tinymlops deploy status [ID [--devices] [--state S]] [--server URL] [--token T] [--json]";
+static const char *usage =
+    "tinymlops deploy status [ID [--devices] [--state S]] [--server URL] [--token T] [--json]";
 
 static void counts(json_t *states, char *out, size_t len)
 {
     const char *state;
     json_t *n;
     out[0] = '\0';
-    json_object_foreach(states, state, n) {
+    json_object_foreach(states, state, n)
+    {
         size_t used = strlen(out);
-        snprintf(out + used, len - used, "%s%s %lld", used ? ", " : "", state, (long long)json_integer_value(n));
+        snprintf(out + used, len - used, "%s%s %lld", used ? ", " : "", state,
+                 (long long)json_integer_value(n));
     }
 }
 
 static void print_list(json_t *out)
 {
     json_t *deps = json_object_get(out, "deployments");
-    printf("%-5s  %-8s  %-24s  %-9s  %-11s  %s\n", "ID", "KIND", "MODEL", "VERSION", "STATE", "DEVICES");
+    printf("%-5s  %-8s  %-24s  %-9s  %-11s  %s\n", "ID", "KIND", "MODEL", "VERSION", "STATE",
+           "DEVICES");
     for (size_t i = 0; i < json_array_size(deps); i++) {
         json_t *d = json_array_get(deps, i);
         char c[300];
         counts(json_object_get(d, "devices"), c, sizeof c);
-        printf("%-5lld  %-8s  %-24s  %-9s  %-11s  %s\n", (long long)json_integer_value(json_object_get(d, "id")),
-               json_string_value(json_object_get(d, "kind")), json_string_value(json_object_get(d, "model")),
-               json_string_value(json_object_get(d, "version")), json_string_value(json_object_get(d, "state")), c);
+        printf("%-5lld  %-8s  %-24s  %-9s  %-11s  %s\n",
+               (long long)json_integer_value(json_object_get(d, "id")),
+               json_string_value(json_object_get(d, "kind")),
+               json_string_value(json_object_get(d, "model")),
+               json_string_value(json_object_get(d, "version")),
+               json_string_value(json_object_get(d, "state")), c);
     }
 }
 
@@ -42,10 +49,11 @@ static void print_one(json_t *d)
     char c[300];
     const char *reason = json_string_value(json_object_get(d, "reason"));
     printf("deployment %lld (%s): %s %s\n", (long long)json_integer_value(json_object_get(d, "id")),
-           json_string_value(json_object_get(d, "kind")), json_string_value(json_object_get(d, "model")),
+           json_string_value(json_object_get(d, "kind")),
+           json_string_value(json_object_get(d, "model")),
            json_string_value(json_object_get(d, "version")));
-    printf("state      %s%s%s\n", json_string_value(json_object_get(d, "state")), reason && reason[0] ? ": " : "",
-           reason ? reason : "");
+    printf("state      %s%s%s\n", json_string_value(json_object_get(d, "state")),
+           reason && reason[0] ? ": " : "", reason ? reason : "");
     counts(json_object_get(d, "devices"), c, sizeof c);
     printf("devices    %s\n", c);
     json_t *waves = json_object_get(d, "waves");
@@ -68,7 +76,8 @@ static void print_devices(json_t *out)
         long long wave = (long long)json_integer_value(json_object_get(a, "wave"));
         char w[16];
         snprintf(w, sizeof w, wave < 0 ? "-" : "%lld", wave);
-        printf("%-32s  %-4s  %-15s  %-6lld  %s\n", json_string_value(json_object_get(a, "device_id")), w,
+        printf("%-32s  %-4s  %-15s  %-6lld  %s\n",
+               json_string_value(json_object_get(a, "device_id")), w,
                json_string_value(json_object_get(a, "state")),
                (long long)json_integer_value(json_object_get(a, "bundle_id")),
                json_string_value(json_object_get(a, "reason")));
@@ -99,7 +108,8 @@ int cmd_deploy_status(int argc, char **argv)
     if (id == 0)
         snprintf(path, sizeof path, "/api/v1/deployments");
     else
-        snprintf(path, sizeof path, "/api/v1/deployments/%ld%s", id, devices || state ? "/devices" : "");
+        snprintf(path, sizeof path, "/api/v1/deployments/%ld%s", id,
+                 devices || state ? "/devices" : "");
     if (state != NULL)
         api_query_add(path, sizeof path, "state", state);
     json_t *out = NULL;

@@ -55,14 +55,16 @@ static void tags_text(json_t *tags, char *out, size_t len)
     out[0] = '\0';
     for (size_t i = 0; i < json_array_size(tags); i++) {
         size_t used = strlen(out);
-        snprintf(out + used, len - used, "%s%s", i ? "," : "", json_string_value(json_array_get(tags, i)));
+        snprintf(out + used, len - used, "%s%s", i ? "," : "",
+                 json_string_value(json_array_get(tags, i)));
     }
     if (out[0] == '\0')
         snprintf(out, len, "-");
 }
 
-static const char *list_usage = "tinymlops device list [--group G] [--tag T[,T...]] [--limit N] [--offset N] "
-                                "[--server URL] [--token T] [--json]";
+static const char *list_usage =
+    "tinymlops device list [--group G] [--tag T[,T...]] [--limit N] [--offset N] "
+    "[--server URL] [--token T] [--json]";
 
 int cmd_device_list(int argc, char **argv)
 {
@@ -78,7 +80,11 @@ int cmd_device_list(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        const char *name = c == 'g' ? "group" : c == 't' ? "tag" : c == 'l' ? "limit" : c == 'o' ? "offset" : NULL;
+        const char *name = c == 'g'   ? "group"
+                           : c == 't' ? "tag"
+                           : c == 'l' ? "limit"
+                           : c == 'o' ? "offset"
+                                      : NULL;
         if (name == NULL)
             return cli_usage(list_usage, "unknown option");
         api_query_add(path, sizeof path, name, optarg);
@@ -96,7 +102,8 @@ int cmd_device_list(int argc, char **argv)
         api_print_json(out);
     } else {
         json_t *devs = json_object_get(out, "devices");
-        printf("%-32s  %-12s  %-16s  %-10s  %-20s  %s\n", "DEVICE", "GROUP", "TAGS", "HEALTH", "RUNNING", "LAST SEEN");
+        printf("%-32s  %-12s  %-16s  %-10s  %-20s  %s\n", "DEVICE", "GROUP", "TAGS", "HEALTH",
+               "RUNNING", "LAST SEEN");
         for (size_t i = 0; i < json_array_size(devs); i++) {
             json_t *d = json_array_get(devs, i);
             char run[96], seen[32], tags[256];
@@ -104,9 +111,10 @@ int cmd_device_list(int argc, char **argv)
             ago((long long)json_integer_value(json_object_get(d, "last_seen")), seen, sizeof seen);
             tags_text(json_object_get(d, "tags"), tags, sizeof tags);
             const char *group = json_string_value(json_object_get(d, "group"));
-            printf("%-32s  %-12s  %-16s  %-10s  %-20s  %s\n", json_string_value(json_object_get(d, "id")),
-                   group != NULL && group[0] ? group : "-", tags, json_string_value(json_object_get(d, "health")),
-                   run, seen);
+            printf("%-32s  %-12s  %-16s  %-10s  %-20s  %s\n",
+                   json_string_value(json_object_get(d, "id")),
+                   group != NULL && group[0] ? group : "-", tags,
+                   json_string_value(json_object_get(d, "health")), run, seen);
         }
         printf("%lld device(s)\n", (long long)json_integer_value(json_object_get(out, "total")));
     }
@@ -114,7 +122,8 @@ int cmd_device_list(int argc, char **argv)
     return CLI_OK;
 }
 
-static const char *show_usage = "tinymlops device show DEVICE_ID [--server URL] [--token T] [--json]";
+static const char *show_usage =
+    "tinymlops device show DEVICE_ID [--server URL] [--token T] [--json]";
 
 int cmd_device_show(int argc, char **argv)
 {
@@ -143,13 +152,18 @@ int cmd_device_show(int argc, char **argv)
     ago((long long)json_integer_value(json_object_get(d, "last_seen")), seen, sizeof seen);
     tags_text(json_object_get(d, "tags"), tags, sizeof tags);
     printf("device      %s\n", json_string_value(json_object_get(d, "id")));
-    printf("group       %s\ntags        %s\n", json_string_value(json_object_get(d, "group")), tags);
-    printf("health      %s (last seen %s)\n", json_string_value(json_object_get(d, "health")), seen);
-    printf("profile     %s, runtime %s, RAM %lld, flash %lld, %zu ops\n", json_string_value(json_object_get(p, "arch")),
+    printf("group       %s\ntags        %s\n", json_string_value(json_object_get(d, "group")),
+           tags);
+    printf("health      %s (last seen %s)\n", json_string_value(json_object_get(d, "health")),
+           seen);
+    printf("profile     %s, runtime %s, RAM %lld, flash %lld, %zu ops\n",
+           json_string_value(json_object_get(p, "arch")),
            json_string_value(json_object_get(p, "runtime_version")),
            (long long)json_integer_value(json_object_get(p, "ram_bytes")),
-           (long long)json_integer_value(json_object_get(p, "flash_bytes")), json_array_size(json_object_get(p, "ops")));
-    printf("running     %s (NV counter %lld)\n", run, (long long)json_integer_value(json_object_get(d, "nv_counter")));
+           (long long)json_integer_value(json_object_get(p, "flash_bytes")),
+           json_array_size(json_object_get(p, "ops")));
+    printf("running     %s (NV counter %lld)\n", run,
+           (long long)json_integer_value(json_object_get(d, "nv_counter")));
     json_t *slots = json_object_get(json_object_get(d, "status"), "slots");
     for (size_t i = 0; i < json_array_size(slots); i++) {
         json_t *s = json_array_get(slots, i);
@@ -162,9 +176,10 @@ int cmd_device_show(int argc, char **argv)
     for (size_t i = 0; i < json_array_size(deps); i++) {
         json_t *a = json_array_get(deps, i);
         const char *reason = json_string_value(json_object_get(a, "reason"));
-        printf("deployment  %lld: %s%s%s\n", (long long)json_integer_value(json_object_get(a, "deployment_id")),
-               json_string_value(json_object_get(a, "state")), reason != NULL && reason[0] ? " - " : "",
-               reason != NULL ? reason : "");
+        printf("deployment  %lld: %s%s%s\n",
+               (long long)json_integer_value(json_object_get(a, "deployment_id")),
+               json_string_value(json_object_get(a, "state")),
+               reason != NULL && reason[0] ? " - " : "", reason != NULL ? reason : "");
     }
     json_decref(d);
     return CLI_OK;

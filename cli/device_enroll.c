@@ -10,8 +10,9 @@
 #include "cli.h"
 #include "server_client.h"
 
-static const char *usage = "tinymlops enroll-token create [--ttl SECONDS] [--uses N] [--group G] [--tag T ...] "
-                           "[--server URL] [--token T] [--json]";
+static const char *usage =
+    "tinymlops enroll-token create [--ttl SECONDS] [--uses N] [--group G] [--tag T ...] "
+    "[--server URL] [--token T] [--json]";
 
 static const cli_command commands[] = {
     {"create", cmd_enroll_token_create, "create a one-time, expiring device enrollment token"},
@@ -39,7 +40,8 @@ int cmd_enroll_token_create(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if ((c == 't' || c == 'u') && !cli_parse_count(c == 't' ? "--ttl" : "--uses", optarg, 30L * 86400, &v)) {
+        if ((c == 't' || c == 'u') &&
+            !cli_parse_count(c == 't' ? "--ttl" : "--uses", optarg, 30L * 86400, &v)) {
             json_decref(body);
             return CLI_USAGE;
         }
@@ -72,7 +74,9 @@ int cmd_enroll_token_create(int argc, char **argv)
         api_print_json(out);
     } else {
         printf("%s\n", json_string_value(json_object_get(out, "token")));
-        fprintf(stderr, "tinymlops: enrollment token for %lld device(s), expires at %lld (Unix ms); shown once\n",
+        fprintf(stderr,
+                "tinymlops: enrollment token for %lld device(s), expires at %lld (Unix ms); shown "
+                "once\n",
                 (long long)json_integer_value(json_object_get(out, "uses")),
                 (long long)json_integer_value(json_object_get(out, "expires_at")));
     }

@@ -9,8 +9,9 @@
 #include "cli.h"
 #include "server_client.h"
 
-static const char *usage = "tinymlops device tag DEVICE_ID [+TAG|-TAG ...] [--group G] [--server URL] [--token T] "
-                           "[--json]";
+static const char *usage =
+    "tinymlops device tag DEVICE_ID [+TAG|-TAG ...] [--group G] [--server URL] [--token T] "
+    "[--json]";
 
 int cmd_device_tag(int argc, char **argv)
 {

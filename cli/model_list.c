@@ -10,7 +10,8 @@
 #include "cli.h"
 #include "server_client.h"
 
-static const char *usage = "tinymlops model list [--model NAME [--version V]] [--server URL] [--token T] [--json]";
+static const char *usage =
+    "tinymlops model list [--model NAME [--version V]] [--server URL] [--token T] [--json]";
 
 static void print_models(json_t *out)
 {
@@ -31,17 +32,19 @@ static void print_models(json_t *out)
 static void print_variants(json_t *out)
 {
     json_t *bundles = json_object_get(out, "bundles");
-    printf("%-6s  %-24s  %-9s  %-18s  %-9s  %-10s  %-10s  %s\n", "ID", "MODEL", "VERSION", "ARCH", "MIN RT", "ARENA",
-           "FLASH", "RANK");
+    printf("%-6s  %-24s  %-9s  %-18s  %-9s  %-10s  %-10s  %s\n", "ID", "MODEL", "VERSION", "ARCH",
+           "MIN RT", "ARENA", "FLASH", "RANK");
     for (size_t i = 0; i < json_array_size(bundles); i++) {
         json_t *b = json_array_get(bundles, i), *arches = json_object_get(b, "arches");
         char arch[64] = "";
         for (size_t k = 0; k < json_array_size(arches); k++) {
             size_t used = strlen(arch);
-            snprintf(arch + used, sizeof arch - used, "%s%s", k ? "," : "", json_string_value(json_array_get(arches, k)));
+            snprintf(arch + used, sizeof arch - used, "%s%s", k ? "," : "",
+                     json_string_value(json_array_get(arches, k)));
         }
         printf("%-6lld  %-24s  %-9s  %-18s  %-9s  %-10lld  %-10lld  %lld\n",
-               (long long)json_integer_value(json_object_get(b, "id")), json_string_value(json_object_get(b, "model")),
+               (long long)json_integer_value(json_object_get(b, "id")),
+               json_string_value(json_object_get(b, "model")),
                json_string_value(json_object_get(b, "version")), arch[0] ? arch : "any",
                json_string_value(json_object_get(b, "min_runtime")),
                (long long)json_integer_value(json_object_get(b, "arena_bytes")),

@@ -10,7 +10,8 @@
 #include "host.h"
 #include "server_client.h"
 
-static const char *usage = "tinymlops model push BUNDLE.tmb [...] [--server URL] [--token T] [--json]";
+static const char *usage =
+    "tinymlops model push BUNDLE.tmb [...] [--server URL] [--token T] [--json]";
 
 int cmd_model_push(int argc, char **argv)
 {
@@ -38,8 +39,10 @@ int cmd_model_push(int argc, char **argv)
         } else {
             printf("%s: bundle %lld, %s %s, %s, digest %s\n", argv[i],
                    (long long)json_integer_value(json_object_get(out, "id")),
-                   json_string_value(json_object_get(out, "model")), json_string_value(json_object_get(out, "version")),
-                   json_is_true(json_object_get(out, "existing")) ? "already registered" : "registered",
+                   json_string_value(json_object_get(out, "model")),
+                   json_string_value(json_object_get(out, "version")),
+                   json_is_true(json_object_get(out, "existing")) ? "already registered"
+                                                                  : "registered",
                    json_string_value(json_object_get(out, "digest")));
         }
         json_decref(out);

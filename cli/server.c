@@ -11,7 +11,8 @@
 #include "server.h"
 
 static const char *usage =
-    "tinymlops server --db sqlite:PATH [--listen HOST:PORT] [--root-key ROOT.pub ...] [--threads N]\n"
+    "tinymlops server --db sqlite:PATH [--listen HOST:PORT] [--root-key ROOT.pub ...] [--threads "
+    "N]\n"
     "       [--waves 1,10,50,100] [--soak S] [--checkin-interval S] [--max-bundle-bytes N]\n"
     "       [--tick-ms MS] [--port-file FILE] [--access-log]\n"
     "   or: tinymlops server init --db sqlite:PATH [--name NAME]";
@@ -38,8 +39,9 @@ static int server_init(int argc, char **argv)
     if (server_init_db(db, name, token, sizeof token, err, sizeof err) != 0)
         return cli_fail("server init: %s", err);
     printf("%s\n", token);
-    fprintf(stderr, "tinymlops: database %s is ready; the line above is admin token '%s'.\n"
-                    "tinymlops: it is shown only once (the server keeps only its hash); store it safely.\n",
+    fprintf(stderr,
+            "tinymlops: database %s is ready; the line above is admin token '%s'.\n"
+            "tinymlops: it is shown only once (the server keeps only its hash); store it safely.\n",
             db, name);
     memset(token, 0, sizeof token);
     return CLI_OK;
@@ -54,14 +56,19 @@ int cmd_server(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "init") == 0)
         return server_init(argc - 1, argv + 1);
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},          {"listen", required_argument, NULL, 'l'},
-        {"root-key", required_argument, NULL, 'r'},    {"threads", required_argument, NULL, 't'},
-        {"waves", required_argument, NULL, 'w'},       {"soak", required_argument, NULL, 's'},
-        {"checkin-interval", required_argument, NULL, 'i'}, {"max-bundle-bytes", required_argument, NULL, 'm'},
-        {"tick-ms", required_argument, NULL, 'k'},     {"port-file", required_argument, NULL, 'p'},
-        {"access-log", no_argument, NULL, 'a'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"root-key", required_argument, NULL, 'r'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"waves", required_argument, NULL, 'w'},
+                                         {"soak", required_argument, NULL, 's'},
+                                         {"checkin-interval", required_argument, NULL, 'i'},
+                                         {"max-bundle-bytes", required_argument, NULL, 'm'},
+                                         {"tick-ms", required_argument, NULL, 'k'},
+                                         {"port-file", required_argument, NULL, 'p'},
+                                         {"access-log", no_argument, NULL, 'a'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     server_config cfg;
     server_config_defaults(&cfg);
     char err[300];
@@ -70,8 +77,12 @@ int cmd_server(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': cfg.db_url = optarg; break;
-        case 'l': cfg.listen = optarg; break;
+        case 'd':
+            cfg.db_url = optarg;
+            break;
+        case 'l':
+            cfg.listen = optarg;
+            break;
         case 'r':
             if (cfg.root_key_count == SERVER_MAX_ROOTS)
                 return cli_usage(usage, "at most %d --root-key", SERVER_MAX_ROOTS);
@@ -109,10 +120,17 @@ int cmd_server(int argc, char **argv)
                 return CLI_USAGE;
             cfg.tick_ms = v;
             break;
-        case 'p': cfg.port_file = optarg; break;
-        case 'a': cfg.access_log = 1; break;
-        case 'h': printf("usage: %s\n", usage); return CLI_OK;
-        default: return cli_usage(usage, "unknown option");
+        case 'p':
+            cfg.port_file = optarg;
+            break;
+        case 'a':
+            cfg.access_log = 1;
+            break;
+        case 'h':
+            printf("usage: %s\n", usage);
+            return CLI_OK;
+        default:
+            return cli_usage(usage, "unknown option");
         }
     }
     if (optind != argc)

@@ -52,7 +52,8 @@ int api_take_options(api_ctx *ctx, int *argc, char **argv, const char *usage)
 int api_open(api_ctx *ctx)
 {
     if (ctx->token == NULL || ctx->token[0] == '\0')
-        return cli_fail("no admin token: pass --token T or set TINYMLOPS_TOKEN (see `tinymlops server init`)");
+        return cli_fail(
+            "no admin token: pass --token T or set TINYMLOPS_TOKEN (see `tinymlops server init`)");
     if (hc_global_init() != 0 || (ctx->hc = hc_open(ctx->server)) == NULL)
         return cli_fail("cannot initialize the HTTP client");
     hc_set_bearer(ctx->hc, ctx->token);
@@ -65,20 +66,23 @@ void api_close(api_ctx *ctx)
     ctx->hc = NULL;
 }
 
-int api_call(api_ctx *ctx, const char *method, const char *path, json_t *body, const void *raw, size_t raw_len,
-             json_t **out)
+int api_call(api_ctx *ctx, const char *method, const char *path, json_t *body, const void *raw,
+             size_t raw_len, json_t **out)
 {
     char err[600];
     char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     const void *data = raw != NULL ? raw : text;
     size_t len = raw != NULL ? raw_len : text != NULL ? strlen(text) : 0;
-    const char *type = raw != NULL ? "application/octet-stream" : text != NULL ? "application/json" : NULL;
+    const char *type = raw != NULL    ? "application/octet-stream"
+                       : text != NULL ? "application/json"
+                                      : NULL;
     hc_response r;
     int rc = hc_request(ctx->hc, method, path, type, data, len, NULL, &r, err, sizeof err);
     free(text);
     if (rc != 0)
         return cli_fail("cannot reach the server: %s", err);
-    json_t *j = r.body_len > 0 ? json_loadb((const char *)r.body, r.body_len, 0, NULL) : json_object();
+    json_t *j =
+        r.body_len > 0 ? json_loadb((const char *)r.body, r.body_len, 0, NULL) : json_object();
     if (r.status < 200 || r.status > 299) {
         json_t *e = json_object_get(j, "error");
         const char *code = json_string_value(json_object_get(e, "code"));
@@ -110,6 +114,7 @@ void api_query_add(char *buf, size_t len, const char *name, const char *value)
     char *esc = curl_easy_escape(NULL, value, 0);
     size_t used = strlen(buf);
     if (esc != NULL && used < len)
-        snprintf(buf + used, len - used, "%s%s=%s", strchr(buf, '?') != NULL ? "&" : "?", name, esc);
+        snprintf(buf + used, len - used, "%s%s=%s", strchr(buf, '?') != NULL ? "&" : "?", name,
+                 esc);
     curl_free(esc);
 }

@@ -37,8 +37,8 @@ void api_close(api_ctx *ctx);
  * "tinymlops: <METHOD> <path>: <status> <code>: <message>" and returns
  * CLI_FAIL.
  */
-int api_call(api_ctx *ctx, const char *method, const char *path, json_t *body, const void *raw, size_t raw_len,
-             json_t **out);
+int api_call(api_ctx *ctx, const char *method, const char *path, json_t *body, const void *raw,
+             size_t raw_len, json_t **out);
 
 /* Prints v indented on stdout. */
 void api_print_json(json_t *v);

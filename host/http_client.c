@@ -95,8 +95,8 @@ void hc_set_timeout(hc_client *c, long timeout_ms)
     c->timeout_ms = timeout_ms;
 }
 
-int hc_sign(psa_key_id_t key, const char *device_id, const char *method, const char *path, const void *body,
-            size_t len, uint64_t timestamp_ms, const char *nonce, hc_signed *out)
+int hc_sign(psa_key_id_t key, const char *device_id, const char *method, const char *path,
+            const void *body, size_t len, uint64_t timestamp_ms, const char *nonce, hc_signed *out)
 {
     char fresh[DEVAUTH_NONCE_LEN + 1], sig_b64[100];
     uint8_t digest[32], sig[DEVAUTH_SIG_LEN];
@@ -105,11 +105,14 @@ int hc_sign(psa_key_id_t key, const char *device_id, const char *method, const c
             return -1;
         nonce = fresh;
     }
-    if (devauth_request_digest(method, path, timestamp_ms, nonce, len ? body : "", len, digest) != 0 ||
-        devauth_sign(key, digest, sig) != 0 || devauth_b64_encode(sig, sizeof sig, sig_b64, sizeof sig_b64) < 0)
+    if (devauth_request_digest(method, path, timestamp_ms, nonce, len ? body : "", len, digest) !=
+            0 ||
+        devauth_sign(key, digest, sig) != 0 ||
+        devauth_b64_encode(sig, sizeof sig, sig_b64, sizeof sig_b64) < 0)
         return -1;
     snprintf(out->device, sizeof out->device, "X-TMO-Device: %s", device_id);
-    snprintf(out->timestamp, sizeof out->timestamp, "X-TMO-Timestamp: %llu", (unsigned long long)timestamp_ms);
+    snprintf(out->timestamp, sizeof out->timestamp, "X-TMO-Timestamp: %llu",
+             (unsigned long long)timestamp_ms);
     snprintf(out->nonce, sizeof out->nonce, "X-TMO-Nonce: %s", nonce);
     snprintf(out->signature, sizeof out->signature, "X-TMO-Signature: %s", sig_b64);
     return 0;
@@ -161,8 +164,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
     return len;
 }
 
-int hc_request(hc_client *c, const char *method, const char *path, const char *content_type, const void *body,
-               size_t len, const char *const *extra, hc_response *out, char *err, size_t err_len)
+int hc_request(hc_client *c, const char *method, const char *path, const char *content_type,
+               const void *body, size_t len, const char *const *extra, hc_response *out, char *err,
+               size_t err_len)
 {
     memset(out, 0, sizeof *out);
     size_t url_len = strlen(c->base) + strlen(path) + 1;
@@ -183,7 +187,8 @@ int hc_request(hc_client *c, const char *method, const char *path, const char *c
     if (c->bearer != NULL)
         h = curl_slist_append(h, c->bearer);
     if (c->key != 0) {
-        if (hc_sign(c->key, c->device_id, method, path, body, len, hc_now_ms() + (uint64_t)c->offset_ms, NULL, &sig)) {
+        if (hc_sign(c->key, c->device_id, method, path, body, len,
+                    hc_now_ms() + (uint64_t)c->offset_ms, NULL, &sig)) {
             snprintf(err, err_len, "cannot sign the request");
             curl_slist_free_all(h);
             free(url);
@@ -209,7 +214,8 @@ int hc_request(hc_client *c, const char *method, const char *path, const char *c
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(method, "GET") == 0)
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    else if (len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0) {
+    else if (len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 ||
+             strcmp(method, "PUT") == 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, len ? body : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }

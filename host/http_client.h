@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 typedef struct hc_response {
-    long status;          /* HTTP status */
-    uint8_t *body;        /* heap, NUL-terminated (body_len excludes the NUL) */
+    long status;   /* HTTP status */
+    uint8_t *body; /* heap, NUL-terminated (body_len excludes the NUL) */
     size_t body_len;
-    char etag[128];       /* response headers, "" when absent */
+    char etag[128]; /* response headers, "" when absent */
     char content_range[128];
     char content_type[128];
     int64_t server_time_ms; /* X-TMO-Server-Time, 0 when absent */
@@ -58,8 +58,9 @@ void hc_set_timeout(hc_client *c, long timeout_ms);
  * response arrived (whatever its status; free it with hc_response_free),
  * -1 with a message in err when the server could not be reached.
  */
-int hc_request(hc_client *c, const char *method, const char *path, const char *content_type, const void *body,
-               size_t len, const char *const *extra, hc_response *out, char *err, size_t err_len);
+int hc_request(hc_client *c, const char *method, const char *path, const char *content_type,
+               const void *body, size_t len, const char *const *extra, hc_response *out, char *err,
+               size_t err_len);
 
 void hc_response_free(hc_response *r);
 
@@ -67,8 +68,8 @@ void hc_response_free(hc_response *r);
  * The signed-request headers for one request (P-11): timestamp_ms and nonce
  * as given (nonce NULL: a fresh random one). 0 on success.
  */
-int hc_sign(psa_key_id_t key, const char *device_id, const char *method, const char *path, const void *body,
-            size_t len, uint64_t timestamp_ms, const char *nonce, hc_signed *out);
+int hc_sign(psa_key_id_t key, const char *device_id, const char *method, const char *path,
+            const void *body, size_t len, uint64_t timestamp_ms, const char *nonce, hc_signed *out);
 
 /* Wall clock in Unix milliseconds. */
 uint64_t hc_now_ms(void);

@@ -53,8 +53,8 @@ int auth_admin(srv *s, http_req *q, http_resp *r, auth_role need)
     q->role = have;
     st_copy(q->principal, sizeof q->principal, t.name);
     if (have < need) {
-        resp_error(r, 403, "forbidden", "this needs role %s; token '%s' has role %s", auth_role_name(need),
-                   t.name, auth_role_name(have));
+        resp_error(r, 403, "forbidden", "this needs role %s; token '%s' has role %s",
+                   auth_role_name(need), t.name, auth_role_name(have));
         return -1;
     }
     return 0;
@@ -91,8 +91,8 @@ int auth_device(srv *s, http_req *q, http_resp *r)
     const char *sig_b64 = http_header(q, "X-TMO-Signature");
     uint64_t ts;
     uint8_t sig[DEVAUTH_SIG_LEN + 4];
-    if (!lower_hex(id, DEVAUTH_ID_LEN) || !parse_ms(ts_text, &ts) || !lower_hex(nonce, DEVAUTH_NONCE_LEN) ||
-        sig_b64 == NULL || strlen(sig_b64) > 100 ||
+    if (!lower_hex(id, DEVAUTH_ID_LEN) || !parse_ms(ts_text, &ts) ||
+        !lower_hex(nonce, DEVAUTH_NONCE_LEN) || sig_b64 == NULL || strlen(sig_b64) > 100 ||
         devauth_b64_decode(sig_b64, sig, sizeof sig) != DEVAUTH_SIG_LEN) {
         resp_error(r, 401, "unauthorized",
                    "signed request headers missing or malformed (X-TMO-Device, X-TMO-Timestamp, "
@@ -112,8 +112,8 @@ int auth_device(srv *s, http_req *q, http_resp *r)
     int64_t now = srv_now_ms();
     int64_t skew = (int64_t)ts - now;
     if (ts > (uint64_t)INT64_MAX / 2 || skew > DEVAUTH_MAX_SKEW_MS || skew < -DEVAUTH_MAX_SKEW_MS) {
-        resp_error(r, 401, "stale_request", "timestamp %s is more than %d s from server time %lld", ts_text,
-                   DEVAUTH_MAX_SKEW_MS / 1000, (long long)now);
+        resp_error(r, 401, "stale_request", "timestamp %s is more than %d s from server time %lld",
+                   ts_text, DEVAUTH_MAX_SKEW_MS / 1000, (long long)now);
         return -1;
     }
     rc = ST(s->st, nonce_seen, id, nonce, now);
@@ -126,7 +126,8 @@ int auth_device(srv *s, http_req *q, http_resp *r)
         return -1;
     }
     uint8_t digest[32];
-    int bad = devauth_request_digest(q->method, q->raw_uri, ts, nonce, q->body, q->body_len, digest) != 0;
+    int bad =
+        devauth_request_digest(q->method, q->raw_uri, ts, nonce, q->body, q->body_len, digest) != 0;
     if (!bad) {
         srv_crypto_lock();
         bad = devauth_verify(pub, digest, sig) != 0;

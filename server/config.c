@@ -32,7 +32,9 @@ int server_parse_waves(const char *text, int *waves, size_t *count, char *err, s
         long v = strtol(p, &end, 10);
         if (end == p || v < 1 || v > 100 || (n > 0 && v <= waves[n - 1]) || n == SERVER_MAX_WAVES ||
             (*end != ',' && *end != '\0')) {
-            snprintf(err, err_len, "waves must be up to %d increasing percentages 1..100 ending at 100, e.g. 1,10,50,100",
+            snprintf(err, err_len,
+                     "waves must be up to %d increasing percentages 1..100 ending at 100, e.g. "
+                     "1,10,50,100",
                      SERVER_MAX_WAVES);
             return -1;
         }

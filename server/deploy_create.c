@@ -44,7 +44,8 @@ static int variant_visit(void *ctx, const st_bundle *b)
     fit_ops_from_json(b->ops_json, &v->ops);
     json_t *a = json_from_text(b->arches_json, 1);
     for (size_t i = 0; i < json_array_size(a) && v->arch_count < FIT_MAX_ARCHES; i++)
-        st_copy(v->arches[v->arch_count++], FIT_ARCH_LEN + 1, json_string_value(json_array_get(a, i)));
+        st_copy(v->arches[v->arch_count++], FIT_ARCH_LEN + 1,
+                json_string_value(json_array_get(a, i)));
     json_decref(a);
     return 0;
 }
@@ -121,8 +122,8 @@ static int64_t bundle_id_of(store *st, digest_cache *c, const char *digest)
     return id;
 }
 
-static int insert_assignments(store *st, st_deployment *d, targets *ts, const variants *vs, const int *pct,
-                              size_t k, int64_t now)
+static int insert_assignments(store *st, st_deployment *d, targets *ts, const variants *vs,
+                              const int *pct, size_t k, int64_t now)
 {
     dev_target **order = malloc((ts->n ? ts->n : 1) * sizeof *order);
     if (order == NULL)
@@ -156,7 +157,9 @@ static int insert_assignments(store *st, st_deployment *d, targets *ts, const va
         a.prev_bundle_id = bundle_id_of(st, &cache, t->active_digest);
         st_copy(a.state, sizeof a.state, DS_SKIPPED);
         if (!t->profile_ok)
-            st_copy(a.reason, sizeof a.reason, "capability profile incomplete (arch, runtime_version, ram_bytes, flash_bytes)");
+            st_copy(
+                a.reason, sizeof a.reason,
+                "capability profile incomplete (arch, runtime_version, ram_bytes, flash_bytes)");
         else
             fit_pick(&t->fit, vs->v, vs->n, a.reason, sizeof a.reason);
         rc = ST(st, assignment_insert, &a);
@@ -164,15 +167,16 @@ static int insert_assignments(store *st, st_deployment *d, targets *ts, const va
     return rc;
 }
 
-static void build(store *st, const deploy_request *rq, variants *vs, targets *ts, deploy_outcome *out)
+static void build(store *st, const deploy_request *rq, variants *vs, targets *ts,
+                  deploy_outcome *out)
 {
     int64_t now = srv_now_ms();
     if (ST(st, bundle_list, rq->model, rq->version, variant_visit, vs) != ST_OK)
         return;
     if (vs->n == 0) {
         out->status = 404;
-        snprintf(out->message, sizeof out->message, "no bundle of model %s version %s in the registry", rq->model,
-                 rq->version);
+        snprintf(out->message, sizeof out->message,
+                 "no bundle of model %s version %s in the registry", rq->model, rq->version);
         return;
     }
     st_device_filter f = {rq->group, rq->tags_json, rq->exclude_json, 0, 0};
@@ -218,7 +222,8 @@ static void build(store *st, const deploy_request *rq, variants *vs, targets *ts
         return;
     char unused[8];
     for (size_t i = 0; i < ts->n; i++)
-        ts->t[i].variant = ts->t[i].profile_ok ? fit_pick(&ts->t[i].fit, vs->v, vs->n, unused, sizeof unused) : -1;
+        ts->t[i].variant =
+            ts->t[i].profile_ok ? fit_pick(&ts->t[i].fit, vs->v, vs->n, unused, sizeof unused) : -1;
     if (insert_assignments(st, d, ts, vs, rq->waves, rq->wave_count, now) != ST_OK ||
         deploy_advance(st, d->id, now) != ST_OK || ST(st, deployment_get, d->id, d) != ST_OK)
         return;

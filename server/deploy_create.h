@@ -27,7 +27,7 @@ typedef struct deploy_request {
 } deploy_request;
 
 typedef struct deploy_outcome {
-    int status;       /* HTTP status: 201, or 400/404/409/500 with message */
+    int status; /* HTTP status: 201, or 400/404/409/500 with message */
     char message[300];
     st_deployment dep;
 } deploy_outcome;
@@ -42,6 +42,7 @@ void deploy_create(store *st, const deploy_request *rq, deploy_outcome *out);
  * unknown or its security counter is below the device's NV counter (then
  * the device is skipped with that reason).
  */
-void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures, deploy_outcome *out);
+void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures,
+                     deploy_outcome *out);
 
 #endif

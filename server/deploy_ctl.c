@@ -9,7 +9,8 @@
 #include "json_util.h"
 #include "waves.h"
 
-static const char *const terminal_states[] = {DS_CONFIRMED, DS_FAILED, DS_ROLLED_BACK, DS_SKIPPED, DS_CANCELLED};
+static const char *const terminal_states[] = {DS_CONFIRMED, DS_FAILED, DS_ROLLED_BACK, DS_SKIPPED,
+                                              DS_CANCELLED};
 
 int dstate_terminal(const char *state)
 {
@@ -43,8 +44,8 @@ int deploy_assignment_live(const st_assignment *a)
     if (strcmp(a->state, DS_DOWNLOADING) == 0 || strcmp(a->state, DS_TRIAL) == 0 ||
         strcmp(a->state, DS_CONFIRMED) == 0)
         return 1;
-    return strcmp(a->state, DS_PENDING) == 0 && strcmp(a->dep_state, DEP_ACTIVE) == 0 && a->wave >= 0 &&
-           a->wave <= a->dep_current_wave;
+    return strcmp(a->state, DS_PENDING) == 0 && strcmp(a->dep_state, DEP_ACTIVE) == 0 &&
+           a->wave >= 0 && a->wave <= a->dep_current_wave;
 }
 
 int deploy_apply_report(store *st, const char *device, int64_t deployment, const char *state,
@@ -129,7 +130,8 @@ static int halt(store *st, st_deployment *d, const wave_counts *c, int64_t now)
             return ST_ERROR;
     }
     st_copy(d->state, sizeof d->state, DEP_HALTED);
-    snprintf(d->reason, sizeof d->reason, "%lld device(s) failed or rolled back (max_failures %lld); first: %s",
+    snprintf(d->reason, sizeof d->reason,
+             "%lld device(s) failed or rolled back (max_failures %lld); first: %s",
              (long long)c->failures, (long long)d->max_failures, first);
     d->updated_at = now;
     return ST(st, deployment_update, d);
@@ -226,7 +228,8 @@ static int status_visit(void *ctx, int64_t wave, const char *state, int64_t coun
         return 0;
     json_t *states = json_object_get(w, "states");
     json_object_set_new(states, state, json_integer(count));
-    json_object_set_new(w, "devices", json_integer(json_integer_value(json_object_get(w, "devices")) + count));
+    json_object_set_new(w, "devices",
+                        json_integer(json_integer_value(json_object_get(w, "devices")) + count));
     return 0;
 }
 
@@ -236,9 +239,11 @@ json_t *deploy_status_json(store *st, const st_deployment *d)
     size_t k = waves_from_json(d->waves_json, pct, SERVER_MAX_WAVES);
     status_acc a = {json_array(), json_object()};
     for (size_t i = 0; i < k; i++) {
-        const char *phase = (int64_t)i < d->current_wave ? "done" : (int64_t)i == d->current_wave ? "open" : "waiting";
-        json_array_append_new(a.waves, json_pack("{s:i,s:i,s:s,s:i,s:o}", "wave", (int)i, "percent", pct[i],
-                                                 "phase", phase, "devices", 0, "states", json_object()));
+        int finished = (int64_t)i < d->current_wave || strcmp(d->state, DEP_COMPLETED) == 0;
+        const char *phase = finished ? "done" : (int64_t)i == d->current_wave ? "open" : "waiting";
+        json_array_append_new(a.waves,
+                              json_pack("{s:i,s:i,s:s,s:i,s:o}", "wave", (int)i, "percent", pct[i],
+                                        "phase", phase, "devices", 0, "states", json_object()));
     }
     if (ST(st, assignment_counts, d->id, status_visit, &a) != ST_OK) {
         json_decref(a.waves);
@@ -247,11 +252,11 @@ json_t *deploy_status_json(store *st, const st_deployment *d)
     }
     json_t *target = json_from_text(d->target_json, 0);
     return json_pack("{s:I,s:s,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o,s:o}", "id",
-                     (json_int_t)d->id, "kind", d->kind, "rollback_of", (json_int_t)d->rollback_of, "model",
-                     d->model, "version", d->version, "target", target, "wave_percentages",
-                     json_from_text(d->waves_json, 1), "soak_s", (json_int_t)(d->soak_ms / 1000), "max_failures",
-                     (json_int_t)d->max_failures, "state", d->state, "reason", d->reason, "current_wave",
-                     (json_int_t)d->current_wave, "created_at", (json_int_t)d->created_at, "updated_at",
-                     (json_int_t)d->updated_at, "created_by", d->created_by, "waves", a.waves, "devices",
-                     a.totals);
+                     (json_int_t)d->id, "kind", d->kind, "rollback_of", (json_int_t)d->rollback_of,
+                     "model", d->model, "version", d->version, "target", target, "wave_percentages",
+                     json_from_text(d->waves_json, 1), "soak_s", (json_int_t)(d->soak_ms / 1000),
+                     "max_failures", (json_int_t)d->max_failures, "state", d->state, "reason",
+                     d->reason, "current_wave", (json_int_t)d->current_wave, "created_at",
+                     (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at,
+                     "created_by", d->created_by, "waves", a.waves, "devices", a.totals);
 }

@@ -47,13 +47,15 @@ static int assign(store *st, const st_deployment *rb, const st_assignment *orig,
     st_bundle prev;
     st_device dev;
     memset(&dev, 0, sizeof dev);
-    int rc = orig->prev_bundle_id != 0 ? ST(st, bundle_get, orig->prev_bundle_id, &prev) : ST_NOT_FOUND;
+    int rc =
+        orig->prev_bundle_id != 0 ? ST(st, bundle_get, orig->prev_bundle_id, &prev) : ST_NOT_FOUND;
     if (rc == ST_ERROR)
         return ST_ERROR;
     if (rc == ST_NOT_FOUND) {
-        snprintf(a.reason, sizeof a.reason,
-                 "nothing to roll back to: the device ran no registered bundle before deployment %lld",
-                 (long long)orig->deployment_id);
+        snprintf(
+            a.reason, sizeof a.reason,
+            "nothing to roll back to: the device ran no registered bundle before deployment %lld",
+            (long long)orig->deployment_id);
     } else {
         rc = ST(st, device_get, orig->device_id, &dev);
         if (rc == ST_ERROR) {
@@ -62,7 +64,8 @@ static int assign(store *st, const st_deployment *rb, const st_assignment *orig,
         }
         if (rc == ST_OK && dev.nv_counter > prev.counter)
             snprintf(a.reason, sizeof a.reason,
-                     "anti-rollback: bundle %lld has security counter %lld, below the device's NV counter %lld (P-19)",
+                     "anti-rollback: bundle %lld has security counter %lld, below the device's NV "
+                     "counter %lld (P-19)",
                      (long long)prev.id, (long long)prev.counter, (long long)dev.nv_counter);
         else
             a.bundle_id = prev.id;
@@ -88,8 +91,9 @@ static void run(store *st, int64_t id, const char *by, int64_t max_failures, dep
     }
     if (strcmp(d.kind, "rollback") == 0 || strcmp(d.state, DEP_ROLLED_BACK) == 0) {
         out->status = 409;
-        snprintf(out->message, sizeof out->message, "deployment %lld is %s; deploy the wanted version instead",
-                 (long long)id, strcmp(d.kind, "rollback") == 0 ? "itself a rollback" : "already rolled back");
+        snprintf(out->message, sizeof out->message,
+                 "deployment %lld is %s; deploy the wanted version instead", (long long)id,
+                 strcmp(d.kind, "rollback") == 0 ? "itself a rollback" : "already rolled back");
         return;
     }
     started s = {NULL, 0, 0, 0};
@@ -117,7 +121,8 @@ static void run(store *st, int64_t id, const char *by, int64_t max_failures, dep
     if (rc != ST_OK)
         return;
     st_copy(d.state, sizeof d.state, DEP_ROLLED_BACK);
-    snprintf(d.reason, sizeof d.reason, "rolled back by %s: deployment %lld reverts it", by, (long long)rb->id);
+    snprintf(d.reason, sizeof d.reason, "rolled back by %s: deployment %lld reverts it", by,
+             (long long)rb->id);
     d.updated_at = now;
     if (ST(st, deployment_update, &d) != ST_OK || deploy_advance(st, rb->id, now) != ST_OK ||
         ST(st, deployment_get, rb->id, rb) != ST_OK)
@@ -125,7 +130,8 @@ static void run(store *st, int64_t id, const char *by, int64_t max_failures, dep
     out->status = 201;
 }
 
-void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures, deploy_outcome *out)
+void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures,
+                     deploy_outcome *out)
 {
     memset(out, 0, sizeof *out);
     if (ST(st, begin, ST_TX_WRITE) != ST_OK) {

@@ -71,7 +71,8 @@ int fit_device_from_json(const char *profile_json, fit_device *out)
     const char *rt = json_string_value(json_object_get(p, "runtime_version"));
     json_t *ram = json_object_get(p, "ram_bytes"), *flash = json_object_get(p, "flash_bytes");
     int ok = arch != NULL && strlen(arch) <= FIT_ARCH_LEN && rt != NULL &&
-             host_parse_semver(rt, &out->runtime) == 0 && json_is_integer(ram) && json_is_integer(flash);
+             host_parse_semver(rt, &out->runtime) == 0 && json_is_integer(ram) &&
+             json_is_integer(flash);
     if (ok) {
         memcpy(out->arch, arch, strlen(arch) + 1);
         out->ram_bytes = json_integer_value(ram);
@@ -113,16 +114,19 @@ int fit_check(const fit_device *d, const fit_variant *v, char *why, size_t why_l
         return 0;
     }
     if (fit_semver_cmp(d->runtime, v->min_runtime) < 0) {
-        snprintf(why, why_len, "runtime %u.%u.%u < required %u.%u.%u", d->runtime.major, d->runtime.minor,
-                 d->runtime.patch, v->min_runtime.major, v->min_runtime.minor, v->min_runtime.patch);
+        snprintf(why, why_len, "runtime %u.%u.%u < required %u.%u.%u", d->runtime.major,
+                 d->runtime.minor, d->runtime.patch, v->min_runtime.major, v->min_runtime.minor,
+                 v->min_runtime.patch);
         return 0;
     }
     if (v->arena_bytes > d->ram_bytes) {
-        snprintf(why, why_len, "arena %lld > ram %lld", (long long)v->arena_bytes, (long long)d->ram_bytes);
+        snprintf(why, why_len, "arena %lld > ram %lld", (long long)v->arena_bytes,
+                 (long long)d->ram_bytes);
         return 0;
     }
     if (v->flash_bytes > d->flash_bytes) {
-        snprintf(why, why_len, "model %lld > flash %lld", (long long)v->flash_bytes, (long long)d->flash_bytes);
+        snprintf(why, why_len, "model %lld > flash %lld", (long long)v->flash_bytes,
+                 (long long)d->flash_bytes);
         return 0;
     }
     for (int w = 0; w < 4; w++) {
@@ -162,8 +166,8 @@ int fit_pick(const fit_device *d, const fit_variant *v, size_t n, char *reason, 
             if (best < 0 || better(d, &v[i], &v[best]))
                 best = (int)i;
         } else if (used < reason_len) {
-            int k = snprintf(reason + used, reason_len - used, "%sbundle %lld: %s", used ? "; " : "no variant fits: ",
-                             (long long)v[i].bundle_id, why);
+            int k = snprintf(reason + used, reason_len - used, "%sbundle %lld: %s",
+                             used ? "; " : "no variant fits: ", (long long)v[i].bundle_id, why);
             used += k > 0 ? (size_t)k : 0;
         }
     }

@@ -20,14 +20,15 @@ json_t *bundle_json(const st_bundle *b);
 
 json_t *bundle_json(const st_bundle *b)
 {
-    return json_pack("{s:I,s:s,s:s,s:s,s:I,s:o,s:s,s:I,s:I,s:o,s:I,s:b,s:s,s:I,s:I,s:I,s:I}", "id",
-                     (json_int_t)b->id, "digest", b->digest, "model", b->model, "version", b->version, "counter",
-                     (json_int_t)b->counter, "arches", json_from_text(b->arches_json, 1), "min_runtime",
-                     b->min_runtime, "arena_bytes", (json_int_t)b->arena_bytes, "flash_bytes",
-                     (json_int_t)b->flash_bytes, "ops", json_from_text(b->ops_json, 1), "size", (json_int_t)b->size,
-                     "encrypted", b->encrypted, "signer_id", b->signer_id, "created_at", (json_int_t)b->created_at,
-                     "expires_at", (json_int_t)b->expires_at, "uploaded_at", (json_int_t)b->uploaded_at, "rank",
-                     (json_int_t)b->rank);
+    return json_pack(
+        "{s:I,s:s,s:s,s:s,s:I,s:o,s:s,s:I,s:I,s:o,s:I,s:b,s:s,s:I,s:I,s:I,s:I}", "id",
+        (json_int_t)b->id, "digest", b->digest, "model", b->model, "version", b->version, "counter",
+        (json_int_t)b->counter, "arches", json_from_text(b->arches_json, 1), "min_runtime",
+        b->min_runtime, "arena_bytes", (json_int_t)b->arena_bytes, "flash_bytes",
+        (json_int_t)b->flash_bytes, "ops", json_from_text(b->ops_json, 1), "size",
+        (json_int_t)b->size, "encrypted", b->encrypted, "signer_id", b->signer_id, "created_at",
+        (json_int_t)b->created_at, "expires_at", (json_int_t)b->expires_at, "uploaded_at",
+        (json_int_t)b->uploaded_at, "rank", (json_int_t)b->rank);
 }
 
 /* Registry metadata from a verified manifest. */
@@ -36,9 +37,10 @@ static void from_manifest(const tmo_bundle *vb, st_bundle *b)
     const tmo_bundle_manifest *m = &vb->manifest;
     st_copy(b->model, sizeof b->model, "");
     memcpy(b->model, m->name, m->name_len < ST_NAME_LEN ? m->name_len : ST_NAME_LEN);
-    snprintf(b->version, sizeof b->version, "%u.%u.%u", m->version.major, m->version.minor, m->version.patch);
-    snprintf(b->min_runtime, sizeof b->min_runtime, "%u.%u.%u", m->min_runtime.major, m->min_runtime.minor,
-             m->min_runtime.patch);
+    snprintf(b->version, sizeof b->version, "%u.%u.%u", m->version.major, m->version.minor,
+             m->version.patch);
+    snprintf(b->min_runtime, sizeof b->min_runtime, "%u.%u.%u", m->min_runtime.major,
+             m->min_runtime.minor, m->min_runtime.patch);
     b->counter = (int64_t)m->counter;
     b->arena_bytes = (int64_t)m->arena_bytes;
     b->flash_bytes = (int64_t)m->flash_bytes;
@@ -54,7 +56,8 @@ static void from_manifest(const tmo_bundle *vb, st_bundle *b)
             json_array_append_new(arches, json_stringn(a, len));
     }
     for (uint32_t i = 0; i < m->op_count; i++)
-        json_array_append_new(ops, json_string(tmo_builtin_name(m->ops_le[2 * i] | m->ops_le[2 * i + 1] << 8)));
+        json_array_append_new(
+            ops, json_string(tmo_builtin_name(m->ops_le[2 * i] | m->ops_le[2 * i + 1] << 8)));
     char *text = json_to_text(arches);
     st_copy(b->arches_json, sizeof b->arches_json, text);
     free(text);
@@ -66,14 +69,17 @@ static void from_manifest(const tmo_bundle *vb, st_bundle *b)
 HANDLER(h_bundle_upload)
 {
     if (q->body_len == 0) {
-        resp_error(r, 400, "bad_request", "the body must be the bundle file (application/octet-stream)");
+        resp_error(r, 400, "bad_request",
+                   "the body must be the bundle file (application/octet-stream)");
         return;
     }
     if (s->root_count == 0) {
-        resp_error(r, 422, "bundle_rejected", "the server has no root keys to verify bundles (start it with --root-key)");
+        resp_error(r, 422, "bundle_rejected",
+                   "the server has no root keys to verify bundles (start it with --root-key)");
         return;
     }
-    host_verify_in in = {.roots = (const uint8_t(*)[TMO_P256_PUBLIC_KEY_LEN])s->roots, .root_count = s->root_count};
+    host_verify_in in = {.roots = (const uint8_t(*)[TMO_P256_PUBLIC_KEY_LEN])s->roots,
+                         .root_count = s->root_count};
     host_verify_out out;
     srv_crypto_lock();
     tmo_err e = host_bundle_verify(q->body, q->body_len, &in, &out);
@@ -119,7 +125,8 @@ static int list_visit(void *ctx, const st_bundle *b)
 HANDLER(h_bundles_list)
 {
     json_t *items = json_array();
-    if (ST(s->st, bundle_list, http_query(q, "model"), http_query(q, "version"), list_visit, items) != ST_OK) {
+    if (ST(s->st, bundle_list, http_query(q, "model"), http_query(q, "version"), list_visit,
+           items) != ST_OK) {
         json_decref(items);
         resp_store_error(r);
         return;
@@ -177,7 +184,8 @@ static int model_visit(void *ctx, const st_bundle *b)
     }
     json_t *versions = json_object_get(m, "versions"), *v = json_object_get(versions, b->version);
     if (v == NULL) {
-        v = json_pack("{s:s,s:I,s:[]}", "version", b->version, "counter", (json_int_t)b->counter, "bundle_ids");
+        v = json_pack("{s:s,s:I,s:[]}", "version", b->version, "counter", (json_int_t)b->counter,
+                      "bundle_ids");
         json_object_set_new(versions, b->version, v);
     }
     json_array_append_new(json_object_get(v, "bundle_ids"), json_integer(b->id));
@@ -187,8 +195,10 @@ static int model_visit(void *ctx, const st_bundle *b)
 static int by_semver(const void *a, const void *b)
 {
     tmo_semver x = {0, 0, 0}, y = {0, 0, 0};
-    sscanf(json_string_value(json_object_get(*(json_t *const *)a, "version")), "%hu.%hu.%hu", &x.major, &x.minor, &x.patch);
-    sscanf(json_string_value(json_object_get(*(json_t *const *)b, "version")), "%hu.%hu.%hu", &y.major, &y.minor, &y.patch);
+    sscanf(json_string_value(json_object_get(*(json_t *const *)a, "version")), "%hu.%hu.%hu",
+           &x.major, &x.minor, &x.patch);
+    sscanf(json_string_value(json_object_get(*(json_t *const *)b, "version")), "%hu.%hu.%hu",
+           &y.major, &y.minor, &y.patch);
     return fit_semver_cmp(x, y);
 }
 
@@ -203,7 +213,8 @@ HANDLER(h_models_list)
     json_t *out = json_array();
     const char *name;
     json_t *m;
-    json_object_foreach(models, name, m) {
+    json_object_foreach(models, name, m)
+    {
         json_t *versions = json_object_get(m, "versions"), *list[256];
         size_t n = 0;
         const char *vname;
@@ -212,7 +223,9 @@ HANDLER(h_models_list)
         qsort(list, n, sizeof list[0], by_semver);
         json_t *sorted = json_array();
         for (size_t i = 0; i < n; i++) {
-            json_object_set_new(list[i], "variants", json_integer((json_int_t)json_array_size(json_object_get(list[i], "bundle_ids"))));
+            json_object_set_new(
+                list[i], "variants",
+                json_integer((json_int_t)json_array_size(json_object_get(list[i], "bundle_ids"))));
             json_array_append(sorted, list[i]);
         }
         json_array_append_new(out, json_pack("{s:s,s:o}", "name", name, "versions", sorted));

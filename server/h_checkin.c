@@ -37,7 +37,8 @@ static int str_field(json_t *o, const char *key, size_t max, int required)
     json_t *v = json_object_get(o, key);
     if (v == NULL || json_is_null(v))
         return !required;
-    return json_is_string(v) && json_string_length(v) <= max && strlen(json_string_value(v)) == json_string_length(v);
+    return json_is_string(v) && json_string_length(v) <= max &&
+           strlen(json_string_value(v)) == json_string_length(v);
 }
 
 static int parse_slots(json_t *in, checkin *c, http_resp *r)
@@ -53,11 +54,15 @@ static int parse_slots(json_t *in, checkin *c, http_resp *r)
         json_t *sl = json_array_get(slots, i);
         json_t *counter = json_object_get(sl, "counter");
         if (!json_is_object(sl) || !str_field(sl, "slot", 8, 1) || !str_field(sl, "state", 16, 1) ||
-            !str_field(sl, "model", ST_NAME_LEN, 0) || !str_field(sl, "version", ST_VERSION_LEN, 0) ||
-            !str_field(sl, "bundle_digest", ST_DIGEST_LEN, 0) || (counter != NULL && !json_is_integer(counter)))
-            return bad(r, "slots[]: slot and state are required strings; model, version, bundle_digest "
-                          "optional strings; counter an integer");
-        json_t *n = json_pack("{s:O,s:O}", "slot", json_object_get(sl, "slot"), "state", json_object_get(sl, "state"));
+            !str_field(sl, "model", ST_NAME_LEN, 0) ||
+            !str_field(sl, "version", ST_VERSION_LEN, 0) ||
+            !str_field(sl, "bundle_digest", ST_DIGEST_LEN, 0) ||
+            (counter != NULL && !json_is_integer(counter)))
+            return bad(
+                r, "slots[]: slot and state are required strings; model, version, bundle_digest "
+                   "optional strings; counter an integer");
+        json_t *n = json_pack("{s:O,s:O}", "slot", json_object_get(sl, "slot"), "state",
+                              json_object_get(sl, "state"));
         const char *keys[] = {"model", "version", "bundle_digest", "counter"};
         for (size_t k = 0; k < 4; k++)
             if (json_object_get(sl, keys[k]) != NULL)
@@ -82,9 +87,11 @@ static int parse_reports(json_t *in, checkin *c, http_resp *r)
     for (size_t i = 0; i < json_array_size(reports); i++) {
         json_t *rep = json_array_get(reports, i), *dep = json_object_get(rep, "deployment_id");
         const char *state = json_string_value(json_object_get(rep, "state"));
-        if (!json_is_object(rep) || !json_is_integer(dep) || json_integer_value(dep) < 1 || state == NULL ||
-            !dstate_reportable(state) || !str_field(rep, "reason", ST_REASON_LEN, 0))
-            return bad(r, "reports[]: deployment_id (integer), state (downloading, installed-trial, confirmed, "
+        if (!json_is_object(rep) || !json_is_integer(dep) || json_integer_value(dep) < 1 ||
+            state == NULL || !dstate_reportable(state) ||
+            !str_field(rep, "reason", ST_REASON_LEN, 0))
+            return bad(r, "reports[]: deployment_id (integer), state (downloading, "
+                          "installed-trial, confirmed, "
                           "failed or rolled-back) and an optional reason are required");
         json_array_append(c->reports, rep);
     }
@@ -109,7 +116,8 @@ static int parse(json_t *in, checkin *c, http_resp *r)
             return bad(r, "health must be an object of at most 16 numbers");
         const char *key;
         json_t *v;
-        json_object_foreach(health, key, v) {
+        json_object_foreach(health, key, v)
+        {
             if (!json_is_number(v) || strlen(key) > 32)
                 return bad(r, "health must be an object of at most 16 numbers");
         }
@@ -143,13 +151,15 @@ static json_t *apply(srv *s, const char *device, checkin *c)
 {
     int64_t now = srv_now_ms();
     char *status = json_to_text(c->status);
-    st_checkin ck = {now, status, c->active_digest != NULL ? c->active_digest : "", c->nv_counter, c->profile_text};
+    st_checkin ck = {now, status, c->active_digest != NULL ? c->active_digest : "", c->nv_counter,
+                     c->profile_text};
     int rc = status != NULL ? ST(s->st, device_checkin, device, &ck) : store_fail("out of memory");
     free(status);
     for (size_t i = 0; rc == ST_OK && i < json_array_size(c->reports); i++) {
         json_t *rep = json_array_get(c->reports, i);
         int64_t dep = json_integer_value(json_object_get(rep, "deployment_id"));
-        int changed = deploy_apply_report(s->st, device, dep, json_string_value(json_object_get(rep, "state")),
+        int changed = deploy_apply_report(s->st, device, dep,
+                                          json_string_value(json_object_get(rep, "state")),
                                           json_string_value(json_object_get(rep, "reason")), now);
         if (changed < 0)
             rc = ST_ERROR;
@@ -166,12 +176,14 @@ static json_t *apply(srv *s, const char *device, checkin *c)
         if (ST(s->st, bundle_get, a.bundle_id, &b) != ST_OK)
             return NULL;
         /* What the device runs is a report too: its active slot holding the bundle moves the state. */
-        if (!dstate_terminal(a.state) && c->active_digest != NULL && strcmp(c->active_digest, b.digest) == 0 &&
-            c->active_state != NULL) {
+        if (!dstate_terminal(a.state) && c->active_digest != NULL &&
+            strcmp(c->active_digest, b.digest) == 0 && c->active_state != NULL) {
             const char *derived = strcmp(c->active_state, "active") == 0  ? DS_CONFIRMED
                                   : strcmp(c->active_state, "trial") == 0 ? DS_TRIAL
                                                                           : NULL;
-            int changed = derived != NULL ? deploy_apply_report(s->st, device, a.deployment_id, derived, "", now) : 0;
+            int changed = derived != NULL ? deploy_apply_report(s->st, device, a.deployment_id,
+                                                                derived, "", now)
+                                          : 0;
             if (changed < 0) {
                 st_bundle_free(&b);
                 return NULL;
@@ -181,9 +193,10 @@ static json_t *apply(srv *s, const char *device, checkin *c)
         }
         char url[64];
         snprintf(url, sizeof url, "/api/v1/device/bundles/%lld", (long long)b.id);
-        desired = json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:s}", "deployment_id", (json_int_t)a.deployment_id,
-                            "bundle_id", (json_int_t)b.id, "model", b.model, "version", b.version, "digest",
-                            b.digest, "size", (json_int_t)b.size, "url", url);
+        desired =
+            json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:s}", "deployment_id", (json_int_t)a.deployment_id,
+                      "bundle_id", (json_int_t)b.id, "model", b.model, "version", b.version,
+                      "digest", b.digest, "size", (json_int_t)b.size, "url", url);
         st_bundle_free(&b);
     }
     for (size_t i = 0; i < c->touched_n; i++)
@@ -214,8 +227,10 @@ HANDLER(h_device_checkin)
         resp_store_error(r);
         goto out;
     }
-    resp_json(r, 200, json_pack("{s:I,s:I,s:o}", "server_time", (json_int_t)srv_now_ms(), "checkin_interval_s",
-                                (json_int_t)s->cfg.checkin_interval_s, "desired", desired));
+    resp_json(r, 200,
+              json_pack("{s:I,s:I,s:o}", "server_time", (json_int_t)srv_now_ms(),
+                        "checkin_interval_s", (json_int_t)s->cfg.checkin_interval_s, "desired",
+                        desired));
 out:
     json_decref(c.status);
     json_decref(c.reports);

@@ -23,13 +23,15 @@ static int state_in(const char *state, const char *const *allowed)
 }
 
 /* Inside the transaction: 0 done, or the HTTP status of a refusal (message in msg). */
-static int apply(store *st, st_deployment *d, action act, int64_t max_failures, const char *by, char *msg,
-                 size_t len)
+static int apply(store *st, st_deployment *d, action act, int64_t max_failures, const char *by,
+                 char *msg, size_t len)
 {
     static const char *const pausable[] = {DEP_ACTIVE, NULL};
     static const char *const resumable[] = {DEP_PAUSED, DEP_HALTED, NULL};
     static const char *const abortable[] = {DEP_ACTIVE, DEP_PAUSED, DEP_HALTED, NULL};
-    const char *const *allowed = act == ACT_PAUSE ? pausable : act == ACT_RESUME ? resumable : abortable;
+    const char *const *allowed = act == ACT_PAUSE    ? pausable
+                                 : act == ACT_RESUME ? resumable
+                                                     : abortable;
     if (!state_in(d->state, allowed)) {
         snprintf(msg, len, "deployment %lld is %s", (long long)d->id, d->state);
         return 409;
@@ -131,8 +133,11 @@ HANDLER(h_deploy_rollback)
     deploy_outcome res;
     deploy_rollback(s->st, id, q->principal, max_failures, &res);
     if (res.status != 201) {
-        resp_error(r, res.status, res.status == 404 ? "not_found" : res.status == 409 ? "conflict" : "internal", "%s",
-                   res.message);
+        resp_error(r, res.status,
+                   res.status == 404   ? "not_found"
+                   : res.status == 409 ? "conflict"
+                                       : "internal",
+                   "%s", res.message);
         return;
     }
     json_t *body = deploy_status_json(s->st, &res.dep);

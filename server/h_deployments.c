@@ -11,12 +11,14 @@
 #include "json_util.h"
 #include "waves.h"
 
-static int parse_target(json_t *in, deploy_request *rq, char *tags, char *exclude, size_t len, http_resp *r)
+static int parse_target(json_t *in, deploy_request *rq, char *tags, char *exclude, size_t len,
+                        http_resp *r)
 {
     json_t *t = json_object_get(in, "target");
     if (!json_is_object(t)) {
-        resp_error(r, 400, "bad_request", "target must be an object with group, tags and/or exclude_tags, "
-                                          "or {\"all\": true}");
+        resp_error(r, 400, "bad_request",
+                   "target must be an object with group, tags and/or exclude_tags, "
+                   "or {\"all\": true}");
         return -1;
     }
     int has_group = jget_str(t, "group", 0, ST_NAME_LEN, &rq->group, r);
@@ -31,7 +33,8 @@ static int parse_target(json_t *in, deploy_request *rq, char *tags, char *exclud
     rq->tags_json = has_tags ? tags : NULL;
     rq->exclude_json = has_excl ? exclude : NULL;
     if (!has_group && !has_tags && !json_is_true(json_object_get(t, "all"))) {
-        resp_error(r, 400, "bad_request", "target needs a group or tags (or \"all\": true for every device)");
+        resp_error(r, 400, "bad_request",
+                   "target needs a group or tags (or \"all\": true for every device)");
         return -1;
     }
     return 0;
@@ -49,7 +52,8 @@ static int parse_waves(srv *s, json_t *in, deploy_request *rq, http_resp *r)
     rq->wave_count = text != NULL ? waves_from_json(text, rq->waves, SERVER_MAX_WAVES) : 0;
     free(text);
     if (rq->wave_count == 0) {
-        resp_error(r, 400, "bad_request", "waves must be 1..10 increasing percentages from 1 to 100, ending at 100");
+        resp_error(r, 400, "bad_request",
+                   "waves must be 1..10 increasing percentages from 1 to 100, ending at 100");
         return -1;
     }
     return 0;
@@ -66,7 +70,8 @@ HANDLER(h_deploy_create)
     int64_t soak_s = s->cfg.soak_s, max_failures = 0;
     if (jget_str(in, "model", 1, ST_NAME_LEN, &rq.model, r) < 0 ||
         jget_str(in, "version", 1, ST_VERSION_LEN, &rq.version, r) < 0 ||
-        parse_target(in, &rq, tags, exclude, sizeof tags, r) < 0 || parse_waves(s, in, &rq, r) < 0 ||
+        parse_target(in, &rq, tags, exclude, sizeof tags, r) < 0 ||
+        parse_waves(s, in, &rq, r) < 0 ||
         jget_int(in, "soak_s", 0, 0, 30LL * 86400, &soak_s, r) < 0 ||
         jget_int(in, "max_failures", 0, 0, 1000000000, &max_failures, r) < 0)
         goto out;
@@ -76,7 +81,10 @@ HANDLER(h_deploy_create)
     deploy_outcome res;
     deploy_create(s->st, &rq, &res);
     if (res.status != 201) {
-        resp_error(r, res.status, res.status == 404 ? "not_found" : res.status == 500 ? "internal" : "bad_request",
+        resp_error(r, res.status,
+                   res.status == 404   ? "not_found"
+                   : res.status == 500 ? "internal"
+                                       : "bad_request",
                    "%s", res.message);
         goto out;
     }
@@ -138,9 +146,10 @@ HANDLER(h_deploy_show)
 
 static int device_visit(void *ctx, const st_assignment *a)
 {
-    json_array_append_new(ctx, json_pack("{s:s,s:I,s:s,s:s,s:I,s:I,s:I}", "device_id", a->device_id, "wave",
-                                         (json_int_t)a->wave, "state", a->state, "reason", a->reason, "bundle_id",
-                                         (json_int_t)a->bundle_id, "prev_bundle_id", (json_int_t)a->prev_bundle_id,
+    json_array_append_new(ctx, json_pack("{s:s,s:I,s:s,s:s,s:I,s:I,s:I}", "device_id", a->device_id,
+                                         "wave", (json_int_t)a->wave, "state", a->state, "reason",
+                                         a->reason, "bundle_id", (json_int_t)a->bundle_id,
+                                         "prev_bundle_id", (json_int_t)a->prev_bundle_id,
                                          "updated_at", (json_int_t)a->updated_at));
     return 0;
 }

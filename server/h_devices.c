@@ -38,10 +38,11 @@ static json_t *device_json(const srv *s, const st_device *d)
 {
     json_t *status = json_from_text(d->status_json, 0);
     const char *health = health_of(d, status, srv_now_ms(), s->cfg.checkin_interval_s);
-    return json_pack("{s:s,s:s,s:o,s:I,s:I,s:s,s:o,s:o,s:o,s:I}", "id", d->id, "group", d->group, "tags",
-                     json_from_text(d->tags_json, 1), "enrolled_at", (json_int_t)d->enrolled_at, "last_seen",
-                     (json_int_t)d->last_seen, "health", health, "profile", json_from_text(d->profile_json, 0),
-                     "running", running_of(status), "status", status, "nv_counter", (json_int_t)d->nv_counter);
+    return json_pack("{s:s,s:s,s:o,s:I,s:I,s:s,s:o,s:o,s:o,s:I}", "id", d->id, "group", d->group,
+                     "tags", json_from_text(d->tags_json, 1), "enrolled_at",
+                     (json_int_t)d->enrolled_at, "last_seen", (json_int_t)d->last_seen, "health",
+                     health, "profile", json_from_text(d->profile_json, 0), "running",
+                     running_of(status), "status", status, "nv_counter", (json_int_t)d->nv_counter);
 }
 
 typedef struct list_ctx {
@@ -65,10 +66,12 @@ static int tag_query(const http_req *q, const char *name, char *out, size_t len,
     json_t *a = json_array();
     char buf[1100];
     st_copy(buf, sizeof buf, t);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
         if (!srv_name_valid(tok) || json_array_size(a) >= 16) {
             json_decref(a);
-            resp_error(r, 400, "bad_request", "query argument '%s' must be up to 16 comma-separated names", name);
+            resp_error(r, 400, "bad_request",
+                       "query argument '%s' must be up to 16 comma-separated names", name);
             return -1;
         }
         json_array_append_new(a, json_string(tok));
@@ -89,25 +92,28 @@ HANDLER(h_devices_list)
     if (has_tags < 0 || has_exclude < 0 || query_int(q, "limit", 1, 1000, 100, &limit, r) < 0 ||
         query_int(q, "offset", 0, INT64_MAX / 2, 0, &offset, r) < 0)
         return;
-    st_device_filter f = {http_query(q, "group"), has_tags ? tags : NULL, has_exclude ? exclude : NULL, limit,
-                          offset};
+    st_device_filter f = {http_query(q, "group"), has_tags ? tags : NULL,
+                          has_exclude ? exclude : NULL, limit, offset};
     int64_t total = 0;
     list_ctx l = {s, json_array()};
-    if (ST(s->st, device_count, &f, &total) != ST_OK || ST(s->st, device_list, &f, list_visit, &l) != ST_OK) {
+    if (ST(s->st, device_count, &f, &total) != ST_OK ||
+        ST(s->st, device_list, &f, list_visit, &l) != ST_OK) {
         json_decref(l.items);
         resp_store_error(r);
         return;
     }
-    resp_json(r, 200, json_pack("{s:o,s:I,s:I,s:I}", "devices", l.items, "total", (json_int_t)total, "limit",
-                                (json_int_t)limit, "offset", (json_int_t)offset));
+    resp_json(r, 200,
+              json_pack("{s:o,s:I,s:I,s:I}", "devices", l.items, "total", (json_int_t)total,
+                        "limit", (json_int_t)limit, "offset", (json_int_t)offset));
 }
 
 static int assignment_visit(void *ctx, const st_assignment *a)
 {
-    json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:s}", "deployment_id",
-                                         (json_int_t)a->deployment_id, "state", a->state, "reason", a->reason, "wave",
-                                         (json_int_t)a->wave, "bundle_id", (json_int_t)a->bundle_id, "updated_at",
-                                         (json_int_t)a->updated_at, "deployment_state", a->dep_state));
+    json_array_append_new(
+        ctx, json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:s}", "deployment_id",
+                       (json_int_t)a->deployment_id, "state", a->state, "reason", a->reason, "wave",
+                       (json_int_t)a->wave, "bundle_id", (json_int_t)a->bundle_id, "updated_at",
+                       (json_int_t)a->updated_at, "deployment_state", a->dep_state));
     return 0;
 }
 
@@ -135,10 +141,11 @@ static void show(srv *s, const char *id, http_resp *r, int status)
         return;
     }
     json_object_set_new(out, "deployments", deps);
-    json_object_set_new(out, "desired", found == ST_OK ? json_pack("{s:I,s:I}", "deployment_id",
-                                                                   (json_int_t)a.deployment_id, "bundle_id",
-                                                                   (json_int_t)a.bundle_id)
-                                                       : json_null());
+    json_object_set_new(out, "desired",
+                        found == ST_OK
+                            ? json_pack("{s:I,s:I}", "deployment_id", (json_int_t)a.deployment_id,
+                                        "bundle_id", (json_int_t)a.bundle_id)
+                            : json_null());
     resp_json(r, status, out);
 }
 
@@ -161,9 +168,11 @@ static int listed(json_t *a, const char *name)
 }
 
 /* current + add - remove (JSON texts of name arrays), sorted and unique, into out. -1 over 16 tags. */
-static int edit_tags(const char *current, const char *add, const char *remove, char *out, size_t len)
+static int edit_tags(const char *current, const char *add, const char *remove, char *out,
+                     size_t len)
 {
-    json_t *cur = json_from_text(current, 1), *plus = json_from_text(add, 1), *minus = json_from_text(remove, 1);
+    json_t *cur = json_from_text(current, 1), *plus = json_from_text(add, 1),
+           *minus = json_from_text(remove, 1);
     const char *names[48];
     size_t n = 0;
     json_t *sources[2] = {cur, plus};
@@ -195,13 +204,15 @@ HANDLER(h_device_patch)
     if (in == NULL)
         return;
     const char *id = q->params[0], *group = NULL;
-    char add[ST_TAGS_JSON_LEN + 1] = "[]", remove[ST_TAGS_JSON_LEN + 1] = "[]", tags[ST_TAGS_JSON_LEN + 1];
+    char add[ST_TAGS_JSON_LEN + 1] = "[]", remove[ST_TAGS_JSON_LEN + 1] = "[]",
+                                tags[ST_TAGS_JSON_LEN + 1];
     int has_group = jget_str(in, "group", 0, ST_NAME_LEN, &group, r);
     if (has_group < 0 || jget_names(in, "add_tags", 16, add, sizeof add, r) < 0 ||
         jget_names(in, "remove_tags", 16, remove, sizeof remove, r) < 0)
         goto out;
     if (has_group && group[0] != '\0' && !srv_name_valid(group)) {
-        resp_error(r, 400, "bad_request", "group must be empty or a name of 1..64 characters [A-Za-z0-9._:/-]");
+        resp_error(r, 400, "bad_request",
+                   "group must be empty or a name of 1..64 characters [A-Za-z0-9._:/-]");
         goto out;
     }
     if (ST(s->st, begin, ST_TX_WRITE) != ST_OK) {

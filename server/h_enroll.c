@@ -20,14 +20,16 @@ typedef struct enroll_in {
     char *profile_text;
 } enroll_in;
 
-static int parse(json_t *in, enroll_in *e, http_resp *r)
+static int parse(srv *s, json_t *in, enroll_in *e, http_resp *r)
 {
     uint8_t pub[DEVAUTH_PUBKEY_LEN + 4], proof[DEVAUTH_SIG_LEN + 4];
-    if (jget_str(in, "token", 1, 128, &e->token, r) < 0 || jget_str(in, "public_key", 1, 128, &e->pub_b64, r) < 0 ||
+    if (jget_str(in, "token", 1, 128, &e->token, r) < 0 ||
+        jget_str(in, "public_key", 1, 128, &e->pub_b64, r) < 0 ||
         jget_str(in, "proof", 1, 128, &e->proof_b64, r) < 0)
         return -1;
     if (devauth_b64_decode(e->pub_b64, pub, sizeof pub) != DEVAUTH_PUBKEY_LEN || pub[0] != 0x04) {
-        resp_error(r, 400, "bad_request", "public_key must be base64 of a 65-byte uncompressed P-256 point");
+        resp_error(r, 400, "bad_request",
+                   "public_key must be base64 of a 65-byte uncompressed P-256 point");
         return -1;
     }
     memcpy(e->pub, pub, DEVAUTH_PUBKEY_LEN);
@@ -39,6 +41,21 @@ static int parse(json_t *in, enroll_in *e, http_resp *r)
     }
     e->profile_text = json_to_text(profile);
     json_decref(profile);
+    if (srv_token_hash(e->token, e->hash) != 0) {
+        resp_error(r, 500, "internal", "hash failed");
+        return -1;
+    }
+    /* A cheap look at the token before the costly proof check (the transaction checks again). */
+    st_enroll_token t;
+    int rc = ST(s->st, enroll_find, e->hash, &t);
+    if (rc == ST_ERROR) {
+        resp_store_error(r);
+        return -1;
+    }
+    if (rc == ST_NOT_FOUND) {
+        resp_error(r, 401, "enrollment_token_invalid", "unknown enrollment token");
+        return -1;
+    }
     uint8_t digest[32];
     int bad = devauth_b64_decode(e->proof_b64, proof, sizeof proof) != DEVAUTH_SIG_LEN ||
               devauth_enroll_digest(e->token, e->pub_b64, digest) != 0;
@@ -52,10 +69,6 @@ static int parse(json_t *in, enroll_in *e, http_resp *r)
         return -1;
     }
     devauth_device_id(e->pub, e->id);
-    if (srv_token_hash(e->token, e->hash) != 0) {
-        resp_error(r, 500, "internal", "hash failed");
-        return -1;
-    }
     return 0;
 }
 
@@ -72,7 +85,8 @@ static int enroll(srv *s, const enroll_in *e, http_resp *r)
     if (rc != ST_OK)
         goto store_error;
     if (t.expires_at <= now) {
-        resp_error(r, 401, "enrollment_token_expired", "enrollment token expired at %lld", (long long)t.expires_at);
+        resp_error(r, 401, "enrollment_token_expired", "enrollment token expired at %lld",
+                   (long long)t.expires_at);
         return 0;
     }
     st_device d;
@@ -115,7 +129,7 @@ HANDLER(h_device_enroll)
         return;
     enroll_in e;
     memset(&e, 0, sizeof e);
-    if (parse(in, &e, r) != 0)
+    if (parse(s, in, &e, r) != 0)
         goto out;
     if (ST(s->st, begin, ST_TX_WRITE) != ST_OK) {
         resp_store_error(r);
@@ -129,8 +143,9 @@ HANDLER(h_device_enroll)
         goto out;
     }
     st_copy(q->principal, sizeof q->principal, e.id);
-    resp_json(r, status, json_pack("{s:s,s:I}", "device_id", e.id, "checkin_interval_s",
-                                   (json_int_t)s->cfg.checkin_interval_s));
+    resp_json(r, status,
+              json_pack("{s:s,s:I}", "device_id", e.id, "checkin_interval_s",
+                        (json_int_t)s->cfg.checkin_interval_s));
 out:
     free(e.profile_text);
     json_decref(in);

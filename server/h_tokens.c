@@ -19,8 +19,9 @@ HANDLER(h_health)
         resp_store_error(r);
         return;
     }
-    resp_json(r, 200, json_pack("{s:s,s:I,s:I}", "status", "ok", "schema_version", (json_int_t)version,
-                                "server_time", (json_int_t)srv_now_ms()));
+    resp_json(r, 200,
+              json_pack("{s:s,s:I,s:I}", "status", "ok", "schema_version", (json_int_t)version,
+                        "server_time", (json_int_t)srv_now_ms()));
 }
 
 HANDLER(h_admin_token_create)
@@ -29,7 +30,8 @@ HANDLER(h_admin_token_create)
     if (in == NULL)
         return;
     const char *role = NULL, *name = "";
-    if (jget_str(in, "role", 1, 16, &role, r) < 0 || jget_str(in, "name", 0, ST_NAME_LEN, &name, r) < 0)
+    if (jget_str(in, "role", 1, 16, &role, r) < 0 ||
+        jget_str(in, "name", 0, ST_NAME_LEN, &name, r) < 0)
         goto out;
     if (auth_role_parse(role) == ROLE_NONE) {
         resp_error(r, 400, "bad_request", "role must be admin, operator or viewer");
@@ -38,7 +40,8 @@ HANDLER(h_admin_token_create)
     char token[80];
     st_token t;
     memset(&t, 0, sizeof t);
-    if (srv_token_new("tmoa_", 24, token, sizeof token) != 0 || srv_token_hash(token, t.hash) != 0) {
+    if (srv_token_new("tmoa_", 24, token, sizeof token) != 0 ||
+        srv_token_hash(token, t.hash) != 0) {
         resp_error(r, 500, "internal", "no randomness available");
         goto out;
     }
@@ -49,8 +52,9 @@ HANDLER(h_admin_token_create)
         resp_store_error(r);
         goto out;
     }
-    resp_json(r, 201, json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)t.id, "token", token, "role", t.role,
-                                "name", t.name));
+    resp_json(r, 201,
+              json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)t.id, "token", token, "role", t.role,
+                        "name", t.name));
     memset(token, 0, sizeof token);
 out:
     json_decref(in);
@@ -58,9 +62,9 @@ out:
 
 static int token_item(void *ctx, const st_token *t)
 {
-    json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:I,s:b}", "id", (json_int_t)t->id, "role", t->role,
-                                         "name", t->name, "created_at", (json_int_t)t->created_at,
-                                         "revoked", t->revoked));
+    json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:I,s:b}", "id", (json_int_t)t->id, "role",
+                                         t->role, "name", t->name, "created_at",
+                                         (json_int_t)t->created_at, "revoked", t->revoked));
     return 0;
 }
 
@@ -101,15 +105,18 @@ HANDLER(h_enroll_token_create)
     memset(&e, 0, sizeof e);
     st_copy(e.tags_json, sizeof e.tags_json, "[]");
     if (jget_int(in, "ttl_s", 0, 1, ENROLL_TTL_MAX_S, &ttl_s, r) < 0 ||
-        jget_int(in, "uses", 0, 1, 1000000, &uses, r) < 0 || jget_str(in, "group", 0, ST_NAME_LEN, &group, r) < 0 ||
+        jget_int(in, "uses", 0, 1, 1000000, &uses, r) < 0 ||
+        jget_str(in, "group", 0, ST_NAME_LEN, &group, r) < 0 ||
         jget_names(in, "tags", 16, e.tags_json, sizeof e.tags_json, r) < 0)
         goto out;
     if (group[0] != '\0' && !srv_name_valid(group)) {
-        resp_error(r, 400, "bad_request", "group must be a name of 1..64 characters [A-Za-z0-9._:/-]");
+        resp_error(r, 400, "bad_request",
+                   "group must be a name of 1..64 characters [A-Za-z0-9._:/-]");
         goto out;
     }
     char token[80];
-    if (srv_token_new("tmoe_", 16, token, sizeof token) != 0 || srv_token_hash(token, e.hash) != 0) {
+    if (srv_token_new("tmoe_", 16, token, sizeof token) != 0 ||
+        srv_token_hash(token, e.hash) != 0) {
         resp_error(r, 500, "internal", "no randomness available");
         goto out;
     }
@@ -121,9 +128,10 @@ HANDLER(h_enroll_token_create)
         resp_store_error(r);
         goto out;
     }
-    resp_json(r, 201, json_pack("{s:I,s:s,s:I,s:I,s:s,s:o}", "id", (json_int_t)e.id, "token", token,
-                                "expires_at", (json_int_t)e.expires_at, "uses", (json_int_t)uses, "group",
-                                e.group, "tags", json_from_text(e.tags_json, 1)));
+    resp_json(r, 201,
+              json_pack("{s:I,s:s,s:I,s:I,s:s,s:o}", "id", (json_int_t)e.id, "token", token,
+                        "expires_at", (json_int_t)e.expires_at, "uses", (json_int_t)uses, "group",
+                        e.group, "tags", json_from_text(e.tags_json, 1)));
     memset(token, 0, sizeof token);
 out:
     json_decref(in);

@@ -28,6 +28,7 @@ typedef struct request_state {
     char *raw_uri;
     int started;
     int too_large;
+    int responded; /* a response is already queued */
     size_t limit;
     uint8_t *body;
     size_t len, cap;
@@ -146,9 +147,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     if (!rs->started) {
         rs->started = 1;
         rs->limit = h->opt.limit(h->opt.ctx, method, url);
-        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl != NULL && strtoull(cl, NULL, 10) > rs->limit)
-            rs->too_large = 1;
+        const char *cl =
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl == NULL || strtoull(cl, NULL, 10) <= rs->limit)
+            return MHD_YES;
+        /* Declared too large: answer now instead of reading the body (the connection then closes). */
+        rs->too_large = rs->responded = 1;
+        http_resp r = {.status = 413};
+        resp_error(&r, 413, "payload_too_large", "request body larger than %zu bytes", rs->limit);
+        return send_response(con, &r);
+    }
+    if (rs->responded) { /* discard whatever still arrives */
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -157,8 +167,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
-    http_req q = {.method = method, .path = url, .raw_uri = rs->raw_uri, .conn = con,
-                  .body = rs->body != NULL ? rs->body : (const uint8_t *)"", .body_len = rs->len};
+    http_req q = {.method = method,
+                  .path = url,
+                  .raw_uri = rs->raw_uri,
+                  .conn = con,
+                  .body = rs->body != NULL ? rs->body : (const uint8_t *)"",
+                  .body_len = rs->len};
     http_resp r = {.status = 500};
     if (rs->too_large)
         resp_error(&r, 413, "payload_too_large", "request body larger than %zu bytes", rs->limit);
@@ -178,15 +192,16 @@ http_server *http_start(const http_options *o, char *err, size_t err_len)
         return NULL;
     }
     h->opt = *o;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (o->addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, o->addr, MHD_OPTION_THREAD_POOL_SIZE,
-        o->threads > 0 ? o->threads : 1, MHD_OPTION_URI_LOG_CALLBACK, uri_logged, h,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, o->addr,
+        MHD_OPTION_THREAD_POOL_SIZE, o->threads > 0 ? o->threads : 1, MHD_OPTION_URI_LOG_CALLBACK,
+        uri_logged, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
     if (h->daemon == NULL) {
         snprintf(err, err_len, "cannot listen (address in use or not available)");
         free(h);

@@ -18,21 +18,21 @@ struct MHD_Connection;
 
 typedef struct http_req {
     const char *method;
-    const char *path;      /* decoded path without the query */
-    const char *raw_uri;   /* path and query exactly as sent (what devices sign, P-11) */
+    const char *path;    /* decoded path without the query */
+    const char *raw_uri; /* path and query exactly as sent (what devices sign, P-11) */
     const uint8_t *body;
     size_t body_len;
     struct MHD_Connection *conn;
     const char *params[HTTP_MAX_PARAMS]; /* path parameters captured by the router */
     int param_count;
     /* Set by authentication. */
-    int role;              /* auth_role of an admin token, 0 for devices */
-    char principal[72];    /* admin token name, or device id */
+    int role;           /* auth_role of an admin token, 0 for devices */
+    char principal[72]; /* admin token name, or device id */
 } http_req;
 
 typedef struct http_resp {
     int status;
-    char *body;            /* heap, freed by the HTTP layer */
+    char *body; /* heap, freed by the HTTP layer */
     size_t body_len;
     const char *content_type;
     int header_count;

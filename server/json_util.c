@@ -51,7 +51,8 @@ json_t *req_object(const http_req *q, http_resp *r)
     json_error_t e;
     json_t *o = json_loadb((const char *)q->body, q->body_len, JSON_REJECT_DUPLICATES, &e);
     if (o == NULL) {
-        resp_error(r, 400, "bad_request", "body is not valid JSON: %s (at byte %d)", e.text, e.position);
+        resp_error(r, 400, "bad_request", "body is not valid JSON: %s (at byte %d)", e.text,
+                   e.position);
         return NULL;
     }
     if (!json_is_object(o)) {
@@ -62,7 +63,8 @@ json_t *req_object(const http_req *q, http_resp *r)
     return o;
 }
 
-int jget_str(json_t *o, const char *key, int required, size_t max_len, const char **out, http_resp *r)
+int jget_str(json_t *o, const char *key, int required, size_t max_len, const char **out,
+             http_resp *r)
 {
     json_t *v = json_object_get(o, key);
     if (v == NULL || json_is_null(v)) {
@@ -73,7 +75,8 @@ int jget_str(json_t *o, const char *key, int required, size_t max_len, const cha
     }
     if (!json_is_string(v) || json_string_length(v) > max_len ||
         strlen(json_string_value(v)) != json_string_length(v)) {
-        resp_error(r, 400, "bad_request", "field '%s' must be a string of at most %zu bytes", key, max_len);
+        resp_error(r, 400, "bad_request", "field '%s' must be a string of at most %zu bytes", key,
+                   max_len);
         return -1;
     }
     *out = json_string_value(v);
@@ -104,13 +107,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int jget_names(json_t *o, const char *key, size_t max_count, char *out, size_t out_len, http_resp *r)
+int jget_names(json_t *o, const char *key, size_t max_count, char *out, size_t out_len,
+               http_resp *r)
 {
     json_t *v = json_object_get(o, key);
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_array(v) || json_array_size(v) > max_count) {
-        resp_error(r, 400, "bad_request", "field '%s' must be an array of at most %zu names", key, max_count);
+        resp_error(r, 400, "bad_request", "field '%s' must be an array of at most %zu names", key,
+                   max_count);
         return -1;
     }
     const char *names[64];
@@ -119,7 +124,8 @@ int jget_names(json_t *o, const char *key, size_t max_count, char *out, size_t o
         json_t *e = json_array_get(v, i);
         if (!json_is_string(e) || !srv_name_valid(json_string_value(e))) {
             resp_error(r, 400, "bad_request",
-                       "field '%s': entries must be names of 1..64 characters [A-Za-z0-9._:/-]", key);
+                       "field '%s': entries must be names of 1..64 characters [A-Za-z0-9._:/-]",
+                       key);
             return -1;
         }
         names[n++] = json_string_value(e);
@@ -156,8 +162,8 @@ char *json_to_text(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
-int query_int(const http_req *q, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out,
-              http_resp *r)
+int query_int(const http_req *q, const char *name, int64_t min, int64_t max, int64_t def,
+              int64_t *out, http_resp *r)
 {
     const char *t = http_query(q, name);
     *out = def;
@@ -167,8 +173,9 @@ int query_int(const http_req *q, const char *name, int64_t min, int64_t max, int
     errno = 0;
     long long v = strtoll(t, &end, 10);
     if (errno != 0 || *end != '\0' || v < min || v > max) {
-        resp_error(r, 400, "bad_request", "query argument '%s' must be an integer from %lld to %lld", name,
-                   (long long)min, (long long)max);
+        resp_error(r, 400, "bad_request",
+                   "query argument '%s' must be an integer from %lld to %lld", name, (long long)min,
+                   (long long)max);
         return -1;
     }
     *out = v;

@@ -42,7 +42,8 @@ static int check(json_t *p, char *err, size_t len)
         return bad(err, len, "runtime_version must be \"X.Y.Z\"");
     if (!json_is_integer(ram) || json_integer_value(ram) < 0 || json_integer_value(ram) > MAX_BYTES)
         return bad(err, len, "ram_bytes must be a non-negative integer");
-    if (!json_is_integer(flash) || json_integer_value(flash) < 0 || json_integer_value(flash) > MAX_BYTES)
+    if (!json_is_integer(flash) || json_integer_value(flash) < 0 ||
+        json_integer_value(flash) > MAX_BYTES)
         return bad(err, len, "flash_bytes must be a non-negative integer");
     if (!json_is_array(ops) || json_array_size(ops) > PROFILE_MAX_OPS)
         return bad(err, len, "ops must be an array of at most 256 operator names");
@@ -51,8 +52,8 @@ static int check(json_t *p, char *err, size_t len)
         if (!json_is_string(o) || !op_name_ok(json_string_value(o)))
             return bad(err, len, "ops entries must be builtin operator names such as \"CONV_2D\"");
     }
-    if (speed != NULL && (!json_is_number(speed) || json_number_value(speed) <= 0 ||
-                          json_number_value(speed) > 1e6))
+    if (speed != NULL &&
+        (!json_is_number(speed) || json_number_value(speed) <= 0 || json_number_value(speed) > 1e6))
         return bad(err, len, "speed_factor must be a positive number");
     return 1;
 }
@@ -62,8 +63,9 @@ json_t *profile_normalize(json_t *p, char *err, size_t err_len)
     if (!check(p, err, err_len))
         return NULL;
     json_t *speed = json_object_get(p, "speed_factor");
-    return json_pack("{s:O,s:O,s:O,s:O,s:O,s:f}", "arch", json_object_get(p, "arch"), "runtime_version",
-                     json_object_get(p, "runtime_version"), "ram_bytes", json_object_get(p, "ram_bytes"),
-                     "flash_bytes", json_object_get(p, "flash_bytes"), "ops", json_object_get(p, "ops"),
+    return json_pack("{s:O,s:O,s:O,s:O,s:O,s:f}", "arch", json_object_get(p, "arch"),
+                     "runtime_version", json_object_get(p, "runtime_version"), "ram_bytes",
+                     json_object_get(p, "ram_bytes"), "flash_bytes",
+                     json_object_get(p, "flash_bytes"), "ops", json_object_get(p, "ops"),
                      "speed_factor", speed != NULL ? json_number_value(speed) : 1.0);
 }

@@ -70,8 +70,8 @@ static int match(const char *pattern, const char *path, char params[HTTP_MAX_PAR
     return *pattern == '\0' && *path == '\0';
 }
 
-static const route *find(const char *method, const char *path, char params[HTTP_MAX_PARAMS][MAX_SEGMENT],
-                         int *count, int *path_known)
+static const route *find(const char *method, const char *path,
+                         char params[HTTP_MAX_PARAMS][MAX_SEGMENT], int *count, int *path_known)
 {
     *path_known = 0;
     for (size_t i = 0; i < router_route_count; i++) {
@@ -96,11 +96,16 @@ size_t router_body_limit(void *ctx, const char *method, const char *path)
 static int authenticate(srv *s, const route *rt, http_req *q, http_resp *r)
 {
     switch (rt->auth) {
-    case ROUTE_PUBLIC: return 0;
-    case ROUTE_VIEWER: return auth_admin(s, q, r, ROLE_VIEWER);
-    case ROUTE_OPERATOR: return auth_admin(s, q, r, ROLE_OPERATOR);
-    case ROUTE_ADMIN: return auth_admin(s, q, r, ROLE_ADMIN);
-    case ROUTE_DEVICE: return auth_device(s, q, r);
+    case ROUTE_PUBLIC:
+        return 0;
+    case ROUTE_VIEWER:
+        return auth_admin(s, q, r, ROLE_VIEWER);
+    case ROUTE_OPERATOR:
+        return auth_admin(s, q, r, ROLE_OPERATOR);
+    case ROUTE_ADMIN:
+        return auth_admin(s, q, r, ROLE_ADMIN);
+    case ROUTE_DEVICE:
+        return auth_device(s, q, r);
     }
     return -1;
 }

@@ -13,19 +13,19 @@
 #define SERVER_MAX_WAVES 10
 
 typedef struct server_config {
-    const char *db_url;          /* "sqlite:PATH" */
-    const char *listen;          /* "HOST:PORT"; port 0 picks a free port */
+    const char *db_url;                           /* "sqlite:PATH" */
+    const char *listen;                           /* "HOST:PORT"; port 0 picks a free port */
     const char *root_key_paths[SERVER_MAX_ROOTS]; /* PEM public keys bundles must chain to */
     size_t root_key_count;
     unsigned threads;            /* HTTP worker threads */
     int waves[SERVER_MAX_WAVES]; /* default wave plan: cumulative percentages, last = 100 */
     size_t wave_count;
-    int64_t soak_s;              /* default minimum soak between waves */
-    int64_t checkin_interval_s;  /* told to devices (P-8, P-14) */
-    size_t max_bundle_bytes;     /* largest accepted upload */
-    int64_t tick_ms;             /* deployment controller period */
-    const char *port_file;       /* write the bound port here once listening (tests) */
-    int access_log;              /* one line per request on stderr */
+    int64_t soak_s;             /* default minimum soak between waves */
+    int64_t checkin_interval_s; /* told to devices (P-8, P-14) */
+    size_t max_bundle_bytes;    /* largest accepted upload */
+    int64_t tick_ms;            /* deployment controller period */
+    const char *port_file;      /* write the bound port here once listening (tests) */
+    int access_log;             /* one line per request on stderr */
 } server_config;
 
 /* Fills the defaults: listen 127.0.0.1:8080, waves 1,10,50,100, soak 300 s, check-in 60 s. */

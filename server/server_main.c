@@ -17,12 +17,13 @@
 #include "router.h"
 #include "srv.h"
 
-static int resolve(const char *listen, struct sockaddr_storage *addr, socklen_t *len, char *err, size_t err_len)
+static int resolve(const char *listen, struct sockaddr_storage *addr, socklen_t *len, char *err,
+                   size_t err_len)
 {
     char host[256], port[16];
     const char *colon = strrchr(listen, ':');
-    if (colon == NULL || (size_t)(colon - listen) >= sizeof host || strlen(colon + 1) >= sizeof port ||
-        colon[1] == '\0') {
+    if (colon == NULL || (size_t)(colon - listen) >= sizeof host ||
+        strlen(colon + 1) >= sizeof port || colon[1] == '\0') {
         snprintf(err, err_len, "--listen '%s' must be HOST:PORT", listen);
         return -1;
     }
@@ -34,14 +35,22 @@ static int resolve(const char *listen, struct sockaddr_storage *addr, socklen_t 
         h[strlen(h) - 1] = '\0';
         h++;
     }
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM},
+                    *res = NULL;
     int rc = getaddrinfo(h[0] ? h : NULL, port, &hints, &res);
     if (rc != 0 || res == NULL) {
-        snprintf(err, err_len, "--listen '%s': %s", listen, rc != 0 ? gai_strerror(rc) : "no address");
+        snprintf(err, err_len, "--listen '%s': %s", listen,
+                 rc != 0 ? gai_strerror(rc) : "no address");
         return -1;
     }
-    memcpy(addr, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
+    const struct addrinfo *pick = res; /* "localhost" may list ::1 first; clients mostly try 127.0.0.1 */
+    for (const struct addrinfo *a = res; a != NULL; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    memcpy(addr, pick->ai_addr, pick->ai_addrlen);
+    *len = pick->ai_addrlen;
     freeaddrinfo(res);
     return 0;
 }
@@ -109,7 +118,8 @@ int server_run(const server_config *cfg)
         fprintf(stderr, "tinymlops server: PSA crypto init failed\n");
         return 1;
     }
-    if (load_roots(&s, err, sizeof err) != 0 || resolve(cfg->listen, &addr, &addr_len, err, sizeof err) != 0 ||
+    if (load_roots(&s, err, sizeof err) != 0 ||
+        resolve(cfg->listen, &addr, &addr_len, err, sizeof err) != 0 ||
         (s.st = open_store(cfg->db_url, &version, err, sizeof err)) == NULL) {
         fprintf(stderr, "tinymlops server: %s\n", err);
         return 1;
@@ -118,9 +128,15 @@ int server_run(const server_config *cfg)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before the worker threads start: only sigtimedwait sees them */
+    pthread_sigmask(SIG_BLOCK, &stop,
+                    NULL); /* before the worker threads start: only sigtimedwait sees them */
     signal(SIGPIPE, SIG_IGN);
-    http_options o = {(const struct sockaddr *)&addr, addr_len, cfg->threads, router_dispatch, router_body_limit, &s,
+    http_options o = {(const struct sockaddr *)&addr,
+                      addr_len,
+                      cfg->threads,
+                      router_dispatch,
+                      router_body_limit,
+                      &s,
                       cfg->access_log};
     http_server *h = http_start(&o, err, sizeof err);
     if (h == NULL) {
@@ -131,10 +147,13 @@ int server_run(const server_config *cfg)
     unsigned port = http_port(h);
     if (cfg->port_file != NULL && write_port(cfg->port_file, port) != 0)
         fprintf(stderr, "tinymlops server: cannot write --port-file %s\n", cfg->port_file);
-    fprintf(stderr, "tinymlops server: listening on %s (port %u), %s schema v%lld, %zu root key(s), %u threads\n",
+    fprintf(stderr,
+            "tinymlops server: listening on %s (port %u), %s schema v%lld, %zu root key(s), %u "
+            "threads\n",
             cfg->listen, port, cfg->db_url, (long long)version, s.root_count, cfg->threads);
     if (s.root_count == 0)
-        fprintf(stderr, "tinymlops server: warning: no --root-key given; bundle uploads will be refused\n");
+        fprintf(stderr,
+                "tinymlops server: warning: no --root-key given; bundle uploads will be refused\n");
     serve(&s, &stop);
     fprintf(stderr, "tinymlops server: shutting down\n");
     http_stop(h, 5000);
@@ -142,7 +161,8 @@ int server_run(const server_config *cfg)
     return 0;
 }
 
-int server_init_db(const char *db_url, const char *name, char *token, size_t token_len, char *err, size_t err_len)
+int server_init_db(const char *db_url, const char *name, char *token, size_t token_len, char *err,
+                   size_t err_len)
 {
     int64_t version = 0;
     if (devauth_init() != 0) {

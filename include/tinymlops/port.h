@@ -77,6 +77,32 @@ typedef struct tmo_port_clock {
     void *ctx;
 } tmo_port_clock;
 
+/*
+ * Slot storage: a few independently erasable areas of non-volatile memory
+ * (model slots A and B and the update journal, see tinymlops/update.h), the
+ * way MCUboot's flash_area_* reaches flash. Flash semantics:
+ *   - erase(area, offset, len) sets bytes to 0xFF; offset and len are
+ *     multiples of erase_unit (a power of two, at most 65536);
+ *   - write() programs bytes that were erased since they were last written
+ *     (NOR flash can only clear bits); the library never writes a byte twice
+ *     without erasing it in between;
+ *   - when write() or erase() returns TMO_OK the bytes are durable;
+ *   - a write or erase cut by power loss may leave any byte of ITS range in
+ *     any state, and no byte outside it;
+ *   - size() gives the area's fixed size in bytes (a multiple of erase_unit).
+ * Areas are numbered by the caller's convention (tinymlops/update.h uses
+ * TMO_AREA_SLOT_A, TMO_AREA_SLOT_B, TMO_AREA_JOURNAL). Errors are port errors
+ * (TMO_PORT_EIO, TMO_PORT_ERANGE for a range outside the area).
+ */
+typedef struct tmo_port_storage {
+    tmo_err (*size)(void *ctx, uint32_t area, uint32_t *bytes);
+    tmo_err (*read)(void *ctx, uint32_t area, uint32_t offset, void *buf, size_t len);
+    tmo_err (*write)(void *ctx, uint32_t area, uint32_t offset, const void *buf, size_t len);
+    tmo_err (*erase)(void *ctx, uint32_t area, uint32_t offset, uint32_t len);
+    uint32_t erase_unit;
+    void *ctx;
+} tmo_port_storage;
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,4 +38,26 @@ tmo_err tmo_posix_counter_init(tmo_posix_counter *c, const char *path);
 /* The wall clock (CLOCK_REALTIME). */
 void tmo_posix_clock_init(tmo_port_clock *clock);
 
+/*
+ * Slot storage (tinymlops/update.h areas) as three files in a directory:
+ * slot-a.bin and slot-b.bin (the model slots) and journal.bin (the update
+ * journal, two erase units). A missing file is created at its size through
+ * a temporary file, fsync and rename (then the directory is fsynced), so an
+ * area never exists at a wrong size; an existing file keeps the size it was
+ * created with (flash partitions do not change). Erase writes 0xFF; every
+ * write and erase ends with fdatasync, so TMO_OK means durable. The erase
+ * unit is TMO_POSIX_ERASE_UNIT; slot sizes are rounded up to it.
+ */
+#define TMO_POSIX_ERASE_UNIT 4096u
+
+typedef struct tmo_posix_storage {
+    int fd[3];
+    uint32_t size[3];
+    tmo_port_storage port;
+} tmo_posix_storage;
+
+/* Opens or creates the areas in dir (which must exist). TMO_PORT_EIO when a file cannot be made. */
+tmo_err tmo_posix_storage_open(tmo_posix_storage *s, const char *dir, uint32_t slot_size);
+void tmo_posix_storage_close(tmo_posix_storage *s);
+
 #endif

@@ -54,7 +54,8 @@ store *store_open(const char *url, char *err, size_t err_len)
         }
         return s;
     }
-    snprintf(err, err_len, "unsupported database scheme '%.*s' (supported: sqlite)", (int)scheme_len, url);
+    snprintf(err, err_len, "unsupported database scheme '%.*s' (supported: sqlite)",
+             (int)scheme_len, url);
     return NULL;
 }
 

@@ -70,9 +70,9 @@ typedef struct st_device {
     char tags_json[ST_TAGS_JSON_LEN + 1]; /* sorted JSON array of strings */
     int64_t enroll_token_id;
     int64_t enrolled_at;
-    int64_t last_seen;                  /* 0: never checked in */
-    char *profile_json;                 /* capability profile (P-9) */
-    char *status_json;                  /* last check-in without reports (P-13), NULL before */
+    int64_t last_seen;                     /* 0: never checked in */
+    char *profile_json;                    /* capability profile (P-9) */
+    char *status_json;                     /* last check-in without reports (P-13), NULL before */
     char active_digest[ST_DIGEST_LEN + 1]; /* bundle digest of the active slot, "" unknown */
     int64_t nv_counter;
 } st_device;
@@ -88,10 +88,10 @@ typedef struct st_device_filter {
 /* What a device reported at check-in, applied by device_checkin. */
 typedef struct st_checkin {
     int64_t now;
-    const char *status_json;    /* required */
-    const char *active_digest;  /* "" unknown */
+    const char *status_json;   /* required */
+    const char *active_digest; /* "" unknown */
     int64_t nv_counter;
-    const char *profile_json;   /* NULL: unchanged */
+    const char *profile_json; /* NULL: unchanged */
 } st_checkin;
 
 /* A bundle's metadata (the bytes are stored beside it). ops_json is heap-owned (st_bundle_free). */
@@ -101,33 +101,33 @@ typedef struct st_bundle {
     char model[ST_NAME_LEN + 1];
     char version[ST_VERSION_LEN + 1];
     int64_t counter;
-    char arches_json[512];          /* [] = any architecture */
+    char arches_json[512]; /* [] = any architecture */
     char min_runtime[ST_VERSION_LEN + 1];
     int64_t arena_bytes;
     int64_t flash_bytes;
-    char *ops_json;                 /* JSON array of operator names */
+    char *ops_json; /* JSON array of operator names */
     int64_t size;
     int encrypted;
     char signer_id[33];
     int64_t created_at, expires_at; /* from the manifest; expires_at 0 = never */
     int64_t uploaded_at;
-    int64_t rank;                   /* operator-set preference among variants, higher first */
+    int64_t rank; /* operator-set preference among variants, higher first */
 } st_bundle;
 
 typedef struct st_deployment {
     int64_t id;
-    char kind[16];            /* "rollout" | "rollback" */
-    int64_t rollback_of;      /* deployment this one reverts, 0 none */
+    char kind[16];       /* "rollout" | "rollback" */
+    int64_t rollback_of; /* deployment this one reverts, 0 none */
     char model[ST_NAME_LEN + 1];
     char version[ST_VERSION_LEN + 1];
     char target_json[1024];
-    char waves_json[256];     /* cumulative percentages, e.g. [1,10,50,100] */
+    char waves_json[256]; /* cumulative percentages, e.g. [1,10,50,100] */
     int64_t soak_ms;
     int64_t max_failures;
-    char state[16];           /* active | paused | halted | completed | aborted | rolled-back */
+    char state[16]; /* active | paused | halted | completed | aborted | rolled-back */
     char reason[ST_REASON_LEN + 1];
-    int64_t current_wave;     /* highest open wave */
-    int64_t wave_done_at;     /* when every device of the open waves became terminal; 0 not yet */
+    int64_t current_wave; /* highest open wave */
+    int64_t wave_done_at; /* when every device of the open waves became terminal; 0 not yet */
     int64_t created_at, updated_at;
     char created_by[ST_NAME_LEN + 1];
 } st_deployment;
@@ -136,9 +136,9 @@ typedef struct st_deployment {
 typedef struct st_assignment {
     int64_t deployment_id;
     char device_id[ST_DEVICE_ID_LEN + 1];
-    int64_t wave;             /* -1: not in any wave (skipped) */
-    int64_t bundle_id;        /* 0: none (skipped) */
-    int64_t prev_bundle_id;   /* what the device ran at creation, 0 unknown */
+    int64_t wave;           /* -1: not in any wave (skipped) */
+    int64_t bundle_id;      /* 0: none (skipped) */
+    int64_t prev_bundle_id; /* what the device ran at creation, 0 unknown */
     char state[ST_STATE_LEN + 1];
     char reason[ST_REASON_LEN + 1];
     int64_t updated_at;
@@ -148,8 +148,8 @@ typedef struct st_assignment {
 } st_assignment;
 
 typedef struct st_assignment_filter {
-    const char *state;        /* NULL: any */
-    int64_t limit;            /* 0: no limit */
+    const char *state; /* NULL: any */
+    int64_t limit;     /* 0: no limit */
     int64_t offset;
 } st_assignment_filter;
 
@@ -192,8 +192,10 @@ typedef struct store_ops {
     int (*device_checkin)(store *s, const char *id, const st_checkin *c);
 
     /* Records (device, nonce) until expires_at; ST_CONFLICT when it is recorded and unexpired at now. */
-    int (*nonce_record)(store *s, const char *device, const char *nonce, int64_t now, int64_t expires_at);
-    int (*nonce_seen)(store *s, const char *device, const char *nonce, int64_t now); /* ST_OK seen, ST_NOT_FOUND not */
+    int (*nonce_record)(store *s, const char *device, const char *nonce, int64_t now,
+                        int64_t expires_at);
+    int (*nonce_seen)(store *s, const char *device, const char *nonce,
+                      int64_t now); /* ST_OK seen, ST_NOT_FOUND not */
     int (*nonce_prune)(store *s, int64_t now, int64_t *removed);
 
     /* Stores metadata and bytes; ST_CONFLICT with b->id = the existing bundle when the digest exists. */
@@ -201,7 +203,8 @@ typedef struct store_ops {
     int (*bundle_get)(store *s, int64_t id, st_bundle *out);
     int (*bundle_by_digest)(store *s, const char *digest, st_bundle *out);
     /* Bundles of a model (NULL: all) and version (NULL: all), by id. */
-    int (*bundle_list)(store *s, const char *model, const char *version, st_bundle_cb cb, void *ctx);
+    int (*bundle_list)(store *s, const char *model, const char *version, st_bundle_cb cb,
+                       void *ctx);
     /* Reads len bytes at offset; ST_NOT_FOUND when the bundle is missing or the range exceeds it. */
     int (*bundle_read)(store *s, int64_t id, uint64_t offset, size_t len, uint8_t *buf);
     int (*bundle_set_rank)(store *s, int64_t id, int64_t rank);
@@ -218,7 +221,8 @@ typedef struct store_ops {
     /* Writes state, reason, updated_at. */
     int (*assignment_update)(store *s, const st_assignment *a);
     /* A device's assignments, newest deployment first, at most limit (0 = all). */
-    int (*assignments_of_device)(store *s, const char *device, int64_t limit, st_assignment_cb cb, void *ctx);
+    int (*assignments_of_device)(store *s, const char *device, int64_t limit, st_assignment_cb cb,
+                                 void *ctx);
     /* A deployment's assignments ordered by (wave, device id). */
     int (*assignments_of_deployment)(store *s, int64_t deployment, const st_assignment_filter *f,
                                      st_assignment_cb cb, void *ctx);

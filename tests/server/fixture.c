@@ -30,7 +30,8 @@ static int run_init(fx_server *s)
 {
     char out_path[400], cmd[1200];
     snprintf(out_path, sizeof out_path, "%s/init.out", s->dir);
-    snprintf(cmd, sizeof cmd, "'%s' server init --db '%s' > '%s' 2>/dev/null", TMO_CLI, s->db_url, out_path);
+    snprintf(cmd, sizeof cmd, "'%s' server init --db '%s' > '%s' 2>/dev/null", TMO_CLI, s->db_url,
+             out_path);
     if (system(cmd) != 0)
         return -1;
     FILE *f = fopen(out_path, "r");
@@ -46,12 +47,15 @@ static int make_keys(fx_server *s)
 {
     char err[256], path[400];
     uint64_t now = (uint64_t)time(NULL);
-    if (host_key_generate(&s->root, err, sizeof err) || host_key_generate(&s->signing, err, sizeof err) ||
-        host_key_generate(&s->rogue_root, err, sizeof err) || host_key_generate(&s->rogue_signing, err, sizeof err))
+    if (host_key_generate(&s->root, err, sizeof err) ||
+        host_key_generate(&s->signing, err, sizeof err) ||
+        host_key_generate(&s->rogue_root, err, sizeof err) ||
+        host_key_generate(&s->rogue_signing, err, sizeof err))
         return -1;
-    if (hb_cert_make(&s->root, s->signing.pub, now - 86400, now + 365 * 86400, "", s->cert, &s->cert_len) ||
-        hb_cert_make(&s->rogue_root, s->rogue_signing.pub, now - 86400, now + 365 * 86400, "", s->rogue_cert,
-                     &s->rogue_cert_len))
+    if (hb_cert_make(&s->root, s->signing.pub, now - 86400, now + 365 * 86400, "", s->cert,
+                     &s->cert_len) ||
+        hb_cert_make(&s->rogue_root, s->rogue_signing.pub, now - 86400, now + 365 * 86400, "",
+                     s->rogue_cert, &s->rogue_cert_len))
         return -1;
     snprintf(path, sizeof path, "%s/root", s->dir);
     return host_key_write(&s->root, path, err, sizeof err);
@@ -87,8 +91,9 @@ int fx_start(fx_server *s, const char *const *extra)
     snprintf(root_pub, sizeof root_pub, "%s/root.pub", s->dir);
     snprintf(port_file, sizeof port_file, "%s/port", s->dir);
     snprintf(log, sizeof log, "%s/server.log", s->dir);
-    const char *argv[48] = {TMO_CLI, "server", "--db", s->db_url, "--listen", "127.0.0.1:0", "--port-file",
-                            port_file, "--root-key", root_pub, "--tick-ms", "100", "--threads", "4"};
+    const char *argv[48] = {TMO_CLI,       "server",      "--db",      s->db_url,    "--listen",
+                            "127.0.0.1:0", "--port-file", port_file,   "--root-key", root_pub,
+                            "--tick-ms",   "100",         "--threads", "4"};
     int n = 14;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 46; i++)
         argv[n++] = extra[i];
@@ -161,8 +166,8 @@ long fx_call(hc_client *c, const char *method, const char *path, json_t *body, j
     char err[300];
     char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     hc_response r;
-    int rc = hc_request(c, method, path, text ? "application/json" : NULL, text, text ? strlen(text) : 0, NULL, &r,
-                        err, sizeof err);
+    int rc = hc_request(c, method, path, text ? "application/json" : NULL, text,
+                        text ? strlen(text) : 0, NULL, &r, err, sizeof err);
     free(text);
     if (out != NULL)
         *out = NULL;
@@ -188,8 +193,9 @@ char *fx_token(fx_server *s, const char *role)
 
 char *fx_enroll_token(fx_server *s, const char *group, const char *tags_json, int ttl_s, int uses)
 {
-    json_t *out = NULL, *body = json_pack("{s:s,s:o,s:i,s:i}", "group", group, "tags", json_loads(tags_json, 0, NULL),
-                                          "ttl_s", ttl_s, "uses", uses);
+    json_t *out = NULL,
+           *body = json_pack("{s:s,s:o,s:i,s:i}", "group", group, "tags",
+                             json_loads(tags_json, 0, NULL), "ttl_s", ttl_s, "uses", uses);
     long st = fx_call(s->admin, "POST", "/api/v1/enrollment-tokens", body, &out);
     json_decref(body);
     char *t = st == 201 ? strdup(json_string_value(json_object_get(out, "token"))) : NULL;
@@ -200,15 +206,18 @@ char *fx_enroll_token(fx_server *s, const char *group, const char *tags_json, in
 static uint8_t *make_model(size_t *len, int out_features)
 {
     tw_model *m = tw_new();
-    int32_t in_d[2] = {1, 4}, w_d[2] = {out_features, 4}, b_d[1] = {out_features}, out_d[2] = {1, out_features};
+    int32_t in_d[2] = {1, 4}, w_d[2] = {out_features, 4}, b_d[1] = {out_features},
+            out_d[2] = {1, out_features};
     float w[64], b[16];
     for (int i = 0; i < out_features * 4; i++)
         w[i] = (float)(i % 5) - 2.0f;
     for (int i = 0; i < out_features; i++)
         b[i] = 0.25f * (float)i;
     int in = tw_tensor(m, "in", TMO_FLOAT32, in_d, 2, 0, NULL);
-    int wt = tw_tensor(m, "w", TMO_FLOAT32, w_d, 2, tw_buffer(m, w, (size_t)out_features * 4 * sizeof w[0]), NULL);
-    int bt = tw_tensor(m, "b", TMO_FLOAT32, b_d, 1, tw_buffer(m, b, (size_t)out_features * sizeof b[0]), NULL);
+    int wt = tw_tensor(m, "w", TMO_FLOAT32, w_d, 2,
+                       tw_buffer(m, w, (size_t)out_features * 4 * sizeof w[0]), NULL);
+    int bt = tw_tensor(m, "b", TMO_FLOAT32, b_d, 1,
+                       tw_buffer(m, b, (size_t)out_features * sizeof b[0]), NULL);
     int out = tw_tensor(m, "out", TMO_FLOAT32, out_d, 2, 0, NULL);
     int32_t ins[3] = {in, wt, bt}, outs[1] = {out};
     tw_options o = {OPTIONS_FULLY_CONNECTED_OPTIONS, 1, {tw_u8(0, 0)}};
@@ -260,8 +269,8 @@ long fx_upload(fx_server *s, const uint8_t *b, size_t len, json_t **out)
 {
     char err[300];
     hc_response r;
-    if (hc_request(s->admin, "POST", "/api/v1/bundles", "application/octet-stream", b, len, NULL, &r, err,
-                   sizeof err) != 0)
+    if (hc_request(s->admin, "POST", "/api/v1/bundles", "application/octet-stream", b, len, NULL,
+                   &r, err, sizeof err) != 0)
         return -1;
     *out = json_loadb((const char *)r.body, r.body_len, 0, NULL);
     long st = r.status;
@@ -292,12 +301,13 @@ void fx_device_free(fx_device *d)
 
 json_t *fx_profile(const char *arch, long ram, long flash)
 {
-    return json_pack("{s:s,s:s,s:I,s:I,s:[s,s],s:f}", "arch", arch, "runtime_version", "0.1.0", "ram_bytes",
-                     (json_int_t)ram, "flash_bytes", (json_int_t)flash, "ops", "FULLY_CONNECTED", "SOFTMAX",
-                     "speed_factor", 1.0);
+    return json_pack("{s:s,s:s,s:I,s:I,s:[s,s],s:f}", "arch", arch, "runtime_version", "0.1.0",
+                     "ram_bytes", (json_int_t)ram, "flash_bytes", (json_int_t)flash, "ops",
+                     "FULLY_CONNECTED", "SOFTMAX", "speed_factor", 1.0);
 }
 
-long fx_enroll(fx_server *s, fx_device *d, const char *token, json_t *profile, int bad_proof, json_t **out)
+long fx_enroll(fx_server *s, fx_device *d, const char *token, json_t *profile, int bad_proof,
+               json_t **out)
 {
     char pub_b64[128], proof_b64[128];
     uint8_t digest[32], sig[64];
@@ -307,8 +317,8 @@ long fx_enroll(fx_server *s, fx_device *d, const char *token, json_t *profile, i
     if (bad_proof)
         sig[5] ^= 0x40;
     devauth_b64_encode(sig, sizeof sig, proof_b64, sizeof proof_b64);
-    json_t *body = json_pack("{s:s,s:s,s:s,s:o}", "token", token, "public_key", pub_b64, "proof", proof_b64,
-                             "profile", profile);
+    json_t *body = json_pack("{s:s,s:s,s:s,s:o}", "token", token, "public_key", pub_b64, "proof",
+                             proof_b64, "profile", profile);
     hc_client *c = hc_open(s->base); /* unsigned: the proof is the authentication */
     long st = fx_call(c, "POST", "/api/v1/device/enroll", body, out);
     hc_close(c);

@@ -24,13 +24,13 @@ typedef struct fx_server {
     int port;
     char base[64];
     char admin_token[128];
-    host_key root, signing;             /* trusted: the server gets root's public key */
+    host_key root, signing; /* trusted: the server gets root's public key */
     uint8_t cert[TMO_CERT_MAX_LEN];
     size_t cert_len;
     host_key rogue_root, rogue_signing; /* a root the server does not know */
     uint8_t rogue_cert[TMO_CERT_MAX_LEN];
     size_t rogue_cert_len;
-    hc_client *admin;                   /* admin-role client */
+    hc_client *admin; /* admin-role client */
 } fx_server;
 
 /*
@@ -62,10 +62,10 @@ char *fx_enroll_token(fx_server *s, const char *group, const char *tags_json, in
 typedef struct fx_bundle_spec {
     const char *name, *version;
     uint64_t counter;
-    const char *arch;   /* NULL: any architecture */
-    uint64_t arena;     /* 0: what the planner computes */
-    int out_features;   /* model shape (changes the bytes); 0 = 3 */
-    int rogue;          /* signed under the untrusted root */
+    const char *arch; /* NULL: any architecture */
+    uint64_t arena;   /* 0: what the planner computes */
+    int out_features; /* model shape (changes the bytes); 0 = 3 */
+    int rogue;        /* signed under the untrusted root */
 } fx_bundle_spec;
 
 /* A packed bundle (heap) of a small FULLY_CONNECTED model. */
@@ -89,7 +89,8 @@ void fx_device_free(fx_device *d);
 json_t *fx_profile(const char *arch, long ram, long flash);
 
 /* POST /device/enroll with a valid proof (unless bad_proof); profile reference is stolen. */
-long fx_enroll(fx_server *s, fx_device *d, const char *token, json_t *profile, int bad_proof, json_t **out);
+long fx_enroll(fx_server *s, fx_device *d, const char *token, json_t *profile, int bad_proof,
+               json_t **out);
 
 /* A signed check-in; body reference is stolen (NULL = {}). */
 long fx_checkin(fx_device *d, json_t *body, json_t **out);

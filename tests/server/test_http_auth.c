@@ -47,29 +47,37 @@ static void enrollment(void **state)
     char *once = fx_enroll_token(s, "field", "[\"eu\"]", 600, 1);
     assert_non_null(once);
 
-    assert_int_equal(fx_enroll(s, &a, once, fx_profile("cortex-m4", 262144, 1 << 20), 1, &out), 401);
+    assert_int_equal(fx_enroll(s, &a, once, fx_profile("cortex-m4", 262144, 1 << 20), 1, &out),
+                     401);
     assert_string_equal(fx_error_code(out), "bad_signature"); /* proof made with another message */
     json_decref(out);
 
-    assert_int_equal(fx_enroll(s, &a, once, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out), 201);
-    assert_string_equal(json_string_value(json_object_get(out, "device_id")), a.id); /* P-6, recomputed */
+    assert_int_equal(fx_enroll(s, &a, once, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out),
+                     201);
+    assert_string_equal(json_string_value(json_object_get(out, "device_id")),
+                        a.id); /* P-6, recomputed */
     assert_true(json_integer_value(json_object_get(out, "checkin_interval_s")) > 0);
     json_decref(out);
     /* A retry of the same key (lost response) is idempotent, even though the token is spent. */
-    assert_int_equal(fx_enroll(s, &a, once, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out), 200);
+    assert_int_equal(fx_enroll(s, &a, once, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out),
+                     200);
     assert_string_equal(json_string_value(json_object_get(out, "device_id")), a.id);
     json_decref(out);
     /* Another device cannot reuse the one-time token. */
-    assert_int_equal(fx_enroll(s, &b, once, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out), 401);
+    assert_int_equal(fx_enroll(s, &b, once, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out),
+                     401);
     assert_string_equal(fx_error_code(out), "enrollment_token_invalid");
     json_decref(out);
 
     char *brief = fx_enroll_token(s, "", "[]", 1, 5);
     fx_sleep_ms(1200);
-    assert_int_equal(fx_enroll(s, &c, brief, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out), 401);
+    assert_int_equal(fx_enroll(s, &c, brief, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out),
+                     401);
     assert_string_equal(fx_error_code(out), "enrollment_token_expired");
     json_decref(out);
-    assert_int_equal(fx_enroll(s, &c, "tmoe_00000000000000000000000000000000", fx_profile("x", 1, 1), 0, &out), 401);
+    assert_int_equal(
+        fx_enroll(s, &c, "tmoe_00000000000000000000000000000000", fx_profile("x", 1, 1), 0, &out),
+        401);
     assert_string_equal(fx_error_code(out), "enrollment_token_invalid");
     json_decref(out);
 
@@ -134,12 +142,14 @@ static void signed_requests(void **state)
     hc_signed h;
     uint64_t now = hc_now_ms();
     /* Unknown device: a valid signature by a key that never enrolled. */
-    assert_int_equal(hc_sign(stranger.key, stranger.id, "POST", path, body, strlen(body), now, NULL, &h), 0);
+    assert_int_equal(
+        hc_sign(stranger.key, stranger.id, "POST", path, body, strlen(body), now, NULL, &h), 0);
     assert_int_equal(raw_checkin(s, &h, body, &out), 401);
     assert_string_equal(fx_error_code(out), "unknown_device");
     json_decref(out);
     /* Forged: another key signs, claiming the enrolled device's id. */
-    assert_int_equal(hc_sign(stranger.key, a.id, "POST", path, body, strlen(body), now, NULL, &h), 0);
+    assert_int_equal(hc_sign(stranger.key, a.id, "POST", path, body, strlen(body), now, NULL, &h),
+                     0);
     assert_int_equal(raw_checkin(s, &h, body, &out), 401);
     assert_string_equal(fx_error_code(out), "bad_signature");
     json_decref(out);
@@ -149,16 +159,19 @@ static void signed_requests(void **state)
     assert_string_equal(fx_error_code(out), "bad_signature");
     json_decref(out);
     /* Stale: more than 300 s away from server time, either way. */
-    assert_int_equal(hc_sign(a.key, a.id, "POST", path, body, strlen(body), now - 400000, NULL, &h), 0);
+    assert_int_equal(hc_sign(a.key, a.id, "POST", path, body, strlen(body), now - 400000, NULL, &h),
+                     0);
     assert_int_equal(raw_checkin(s, &h, body, &out), 401);
     assert_string_equal(fx_error_code(out), "stale_request");
     json_decref(out);
-    assert_int_equal(hc_sign(a.key, a.id, "POST", path, body, strlen(body), now + 400000, NULL, &h), 0);
+    assert_int_equal(hc_sign(a.key, a.id, "POST", path, body, strlen(body), now + 400000, NULL, &h),
+                     0);
     assert_int_equal(raw_checkin(s, &h, body, &out), 401);
     assert_string_equal(fx_error_code(out), "stale_request");
     json_decref(out);
     /* Within the window is fine (a device with a slightly skewed clock). */
-    assert_int_equal(hc_sign(a.key, a.id, "POST", path, body, strlen(body), now - 120000, NULL, &h), 0);
+    assert_int_equal(hc_sign(a.key, a.id, "POST", path, body, strlen(body), now - 120000, NULL, &h),
+                     0);
     assert_int_equal(raw_checkin(s, &h, body, &out), 200);
     json_decref(out);
     /* Replayed: the exact same request a second time. */
@@ -174,8 +187,10 @@ static void signed_requests(void **state)
     /* The device itself still works. */
     assert_int_equal(fx_checkin(&a, NULL, NULL), 200);
     /* Admin tokens do not open device routes. */
-    assert_int_equal(fx_call(s->admin, "POST", path, json_object(), &out), 401);
+    json_t *empty = json_object();
+    assert_int_equal(fx_call(s->admin, "POST", path, empty, &out), 401);
     json_decref(out);
+    json_decref(empty);
     free(tok);
     fx_device_free(&a);
     fx_device_free(&stranger);
@@ -196,16 +211,20 @@ static void roles(void **state)
     assert_int_equal(fx_call(v, "POST", "/api/v1/enrollment-tokens", body, &out), 403);
     assert_string_equal(fx_error_code(out), "forbidden");
     json_decref(out);
-    json_t *dep = json_pack("{s:s,s:s,s:{s:b}}", "model", "m", "version", "1.0.0", "target", "all", 1);
+    json_t *dep =
+        json_pack("{s:s,s:s,s:{s:b}}", "model", "m", "version", "1.0.0", "target", "all", 1);
     assert_int_equal(fx_call(v, "POST", "/api/v1/deployments", dep, NULL), 403);
     assert_int_equal(fx_call(v, "POST", "/api/v1/bundles", NULL, NULL), 403);
     assert_int_equal(fx_call(v, "POST", "/api/v1/deployments/1/pause", NULL, NULL), 403);
-    assert_int_equal(fx_call(v, "PATCH", "/api/v1/devices/00000000000000000000000000000000", json_object(), NULL),
-                     403);
+    json_t *empty = json_object();
+    assert_int_equal(
+        fx_call(v, "PATCH", "/api/v1/devices/00000000000000000000000000000000", empty, NULL), 403);
+    json_decref(empty);
     assert_int_equal(fx_call(v, "POST", "/api/v1/admin-tokens", NULL, NULL), 403);
 
     assert_int_equal(fx_call(o, "POST", "/api/v1/enrollment-tokens", body, NULL), 201);
-    assert_int_equal(fx_call(o, "POST", "/api/v1/deployments", dep, &out), 404); /* allowed, but no such model */
+    assert_int_equal(fx_call(o, "POST", "/api/v1/deployments", dep, &out),
+                     404); /* allowed, but no such model */
     json_decref(out);
     assert_int_equal(fx_call(o, "GET", "/api/v1/admin-tokens", NULL, NULL), 403);
     json_t *mk = json_pack("{s:s}", "role", "admin");
@@ -222,7 +241,8 @@ static void roles(void **state)
     json_int_t viewer_id = 0;
     json_t *tokens = json_object_get(out, "tokens");
     for (size_t i = 0; i < json_array_size(tokens); i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(tokens, i), "role")), "viewer") == 0)
+        if (strcmp(json_string_value(json_object_get(json_array_get(tokens, i), "role")),
+                   "viewer") == 0)
             viewer_id = json_integer_value(json_object_get(json_array_get(tokens, i), "id"));
     json_decref(out);
     char path[64];
@@ -247,14 +267,15 @@ static void malformed_requests(void **state)
     json_t *out = NULL;
     hc_response r;
     char err[200];
-    assert_int_equal(hc_request(s->admin, "POST", "/api/v1/enrollment-tokens", "application/json", "{not json", 9,
-                                NULL, &r, err, sizeof err),
+    assert_int_equal(hc_request(s->admin, "POST", "/api/v1/enrollment-tokens", "application/json",
+                                "{not json", 9, NULL, &r, err, sizeof err),
                      0);
     assert_int_equal(r.status, 400);
     hc_response_free(&r);
     json_t *body = json_pack("{s:s}", "ttl_s", "soon");
     assert_int_equal(fx_call(s->admin, "POST", "/api/v1/enrollment-tokens", body, &out), 400);
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(out, "error"), "message")), "ttl_s"));
+    assert_non_null(strstr(
+        json_string_value(json_object_get(json_object_get(out, "error"), "message")), "ttl_s"));
     json_decref(out);
     json_decref(body);
     assert_int_equal(fx_call(s->admin, "GET", "/api/v1/nowhere", NULL, &out), 404);
@@ -270,8 +291,8 @@ static void malformed_requests(void **state)
     memset(text, ' ', big);
     text[0] = '{';
     text[big - 1] = '}';
-    assert_int_equal(hc_request(s->admin, "POST", "/api/v1/enrollment-tokens", "application/json", text, big, NULL,
-                                &r, err, sizeof err),
+    assert_int_equal(hc_request(s->admin, "POST", "/api/v1/enrollment-tokens", "application/json",
+                                text, big, NULL, &r, err, sizeof err),
                      0);
     assert_int_equal(r.status, 413);
     hc_response_free(&r);

@@ -41,8 +41,8 @@ typedef struct bundle_ref {
     char digest[80];
 } bundle_ref;
 
-static bundle_ref upload(fx_server *s, const char *version, uint64_t counter, const char *arch, uint64_t arena,
-                         int features)
+static bundle_ref upload(fx_server *s, const char *version, uint64_t counter, const char *arch,
+                         uint64_t arena, int features)
 {
     fx_bundle_spec spec = {"acme/kws", version, counter, arch, arena, features, 0};
     size_t len;
@@ -65,18 +65,20 @@ static void enroll(fx_server *s, fx_device *d, const char *group, const char *ar
 }
 
 /* A check-in with an optional report and the device's slots (active slot holding digest). */
-static json_t *checkin(fx_device *d, json_int_t dep, const char *state, const char *reason, const char *slot_state,
-                       const char *digest, long nv)
+static json_t *checkin(fx_device *d, json_int_t dep, const char *state, const char *reason,
+                       const char *slot_state, const char *digest, long nv)
 {
     json_t *body = json_pack("{s:s,s:I}", "active_slot", "a", "nv_counter", (json_int_t)nv);
     if (digest != NULL)
         json_object_set_new(body, "slots",
-                            json_pack("[{s:s,s:s,s:s,s:s,s:s}]", "slot", "a", "state", slot_state, "model", "acme/kws",
-                                      "version", "x", "bundle_digest", digest));
+                            json_pack("[{s:s,s:s,s:s,s:s,s:s}]", "slot", "a", "state", slot_state,
+                                      "model", "acme/kws", "version", "x", "bundle_digest",
+                                      digest));
     if (state != NULL)
         json_object_set_new(body, "reports",
-                            json_pack("[{s:I,s:s,s:s,s:I}]", "deployment_id", dep, "state", state, "reason",
-                                      reason != NULL ? reason : "", "at", (json_int_t)hc_now_ms()));
+                            json_pack("[{s:I,s:s,s:s,s:I}]", "deployment_id", dep, "state", state,
+                                      "reason", reason != NULL ? reason : "", "at",
+                                      (json_int_t)hc_now_ms()));
     json_t *out = NULL;
     assert_int_equal(fx_checkin(d, body, &out), 200);
     return out;
@@ -103,10 +105,12 @@ static void install(fx_device *d, json_int_t dep, const char *digest, int fail)
         json_decref(checkin(d, dep, "confirmed", NULL, "active", digest, 0));
 }
 
-static json_t *deploy(fx_server *s, const char *version, const char *group, const char *waves, int soak, long *status)
+static json_t *deploy(fx_server *s, const char *version, const char *group, const char *waves,
+                      int soak, long *status)
 {
-    json_t *body = json_pack("{s:s,s:s,s:{s:s},s:o,s:i}", "model", "acme/kws", "version", version, "target", "group",
-                             group, "waves", json_loads(waves, 0, NULL), "soak_s", soak);
+    json_t *body =
+        json_pack("{s:s,s:s,s:{s:s},s:o,s:i}", "model", "acme/kws", "version", version, "target",
+                  "group", group, "waves", json_loads(waves, 0, NULL), "soak_s", soak);
     json_t *out = NULL;
     *status = fx_call(s->admin, "POST", "/api/v1/deployments", body, &out);
     json_decref(body);
@@ -136,7 +140,8 @@ static json_t *assignment(fx_server *s, json_int_t dep, const char *device)
     json_t *all = get_json(s, "/api/v1/deployments/%lld/devices", dep), *found = NULL;
     json_t *list = json_object_get(all, "devices");
     for (size_t i = 0; i < json_array_size(list); i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(list, i), "device_id")), device) == 0)
+        if (strcmp(json_string_value(json_object_get(json_array_get(list, i), "device_id")),
+                   device) == 0)
             found = json_deep_copy(json_array_get(list, i));
     json_decref(all);
     assert_non_null(found);
@@ -183,8 +188,10 @@ static void two_waves_reach_every_compatible_device(void **state)
     json_t *a = assignment(s, dep, dev[4].id);
     assert_string_equal(jstr(a, "state"), "skipped");
     char want[300];
-    snprintf(want, sizeof want, "no variant fits: bundle %lld: arch cortex-m0 not in [cortex-m4]; bundle %lld: "
-             "arena 100000 > ram 50000", (long long)m4.id, (long long)any.id);
+    snprintf(want, sizeof want,
+             "no variant fits: bundle %lld: arch cortex-m0 not in [cortex-m4]; bundle %lld: "
+             "arena 100000 > ram 50000",
+             (long long)m4.id, (long long)any.id);
     assert_string_equal(jstr(a, "reason"), want);
     json_decref(a);
     json_int_t wave[4];
@@ -205,7 +212,8 @@ static void two_waves_reach_every_compatible_device(void **state)
             assert_int_equal(jint(des, "deployment_id"), dep);
             assert_string_equal(jstr(des, "digest"), i < 3 ? m4.digest : any.digest);
             char url[64];
-            snprintf(url, sizeof url, "/api/v1/device/bundles/%lld", (long long)(i < 3 ? m4.id : any.id));
+            snprintf(url, sizeof url, "/api/v1/device/bundles/%lld",
+                     (long long)(i < 3 ? m4.id : any.id));
             assert_string_equal(jstr(des, "url"), url);
         } else {
             assert_true(json_is_null(des));

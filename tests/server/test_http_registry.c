@@ -63,8 +63,10 @@ static void uploads_are_verified(void **state)
     assert_string_equal(json_string_value(json_object_get(out, "model")), "acme/kws");
     assert_string_equal(json_string_value(json_object_get(out, "version")), "1.2.0");
     assert_int_equal(json_integer_value(json_object_get(out, "counter")), 3);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(out, "arches"), 0)), "cortex-m4");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(out, "ops"), 0)), "FULLY_CONNECTED");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(out, "arches"), 0)),
+                        "cortex-m4");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(out, "ops"), 0)),
+                        "FULLY_CONNECTED");
     assert_int_equal(json_integer_value(json_object_get(out, "size")), (json_int_t)len);
     assert_true(json_integer_value(json_object_get(out, "arena_bytes")) > 0);
     json_int_t id = json_integer_value(json_object_get(out, "id"));
@@ -129,17 +131,25 @@ static void models_versions_variants(void **state)
     json_t *versions = json_object_get(kws, "versions");
     assert_int_equal(json_array_size(versions), 2);
     /* Semantic order: 1.2.0 before 1.10.0. */
-    assert_string_equal(json_string_value(json_object_get(json_array_get(versions, 0), "version")), "1.2.0");
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(versions, 0), "variants")), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(versions, 1), "version")), "1.10.0");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(versions, 0), "version")),
+                        "1.2.0");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(versions, 0), "variants")),
+                     2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(versions, 1), "version")),
+                        "1.10.0");
     json_decref(out);
 
-    assert_int_equal(fx_call(s->admin, "GET", "/api/v1/bundles?model=acme%2Fkws&version=1.2.0", NULL, &out), 200);
+    assert_int_equal(
+        fx_call(s->admin, "GET", "/api/v1/bundles?model=acme%2Fkws&version=1.2.0", NULL, &out),
+        200);
     json_t *variants = json_object_get(out, "bundles");
     assert_int_equal(json_array_size(variants), 2);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(variants, 0), "id")), ids[1]);
-    assert_int_equal(json_array_size(json_object_get(json_array_get(variants, 1), "arches")), 0); /* any */
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(variants, 1), "arena_bytes")), 90000);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(variants, 0), "id")),
+                     ids[1]);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(variants, 1), "arches")),
+                     0); /* any */
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(variants, 1), "arena_bytes")), 90000);
     json_decref(out);
 
     char path[64];
@@ -231,7 +241,8 @@ static void ranged_downloads(void **state)
     fx_device d;
     assert_int_equal(fx_device_new(s, &d), 0);
     char *tok = fx_enroll_token(s, "", "[]", 600, 1);
-    assert_int_equal(fx_enroll(s, &d, tok, fx_profile("cortex-m4", 1 << 18, 1 << 20), 0, NULL), 201);
+    assert_int_equal(fx_enroll(s, &d, tok, fx_profile("cortex-m4", 1 << 18, 1 << 20), 0, NULL),
+                     201);
     snprintf(path, sizeof path, "/api/v1/device/bundles/%lld", (long long)id);
     r = get(d.hc, path, "Range: bytes=100-", NULL);
     assert_int_equal(r.status, 206);

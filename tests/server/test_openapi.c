@@ -43,8 +43,9 @@ static void load(void)
         char word[128];
         if (strncmp(line, "  /", 3) == 0 && sscanf(line + 2, "%127[^:]:", word) == 1) {
             snprintf(path, sizeof path, "%s", word);
-        } else if (strncmp(line, "    ", 4) == 0 && line[4] != ' ' && sscanf(line + 4, "%7[a-z]:", word) == 1 &&
-                   line[4 + strlen(word)] == ':' && line[5 + strlen(word)] == '\0') {
+        } else if (strncmp(line, "    ", 4) == 0 && line[4] != ' ' &&
+                   sscanf(line + 4, "%7[a-z]:", word) == 1 && line[4 + strlen(word)] == ':' &&
+                   line[5 + strlen(word)] == '\0') {
             if (strcmp(word, "parameters") == 0)
                 continue;
             assert_true(n_ops < MAX_OPS);
@@ -62,11 +63,16 @@ static void load(void)
 static const char *auth_name(route_auth a)
 {
     switch (a) {
-    case ROUTE_PUBLIC: return "public";
-    case ROUTE_VIEWER: return "viewer";
-    case ROUTE_OPERATOR: return "operator";
-    case ROUTE_ADMIN: return "admin";
-    case ROUTE_DEVICE: return "device";
+    case ROUTE_PUBLIC:
+        return "public";
+    case ROUTE_VIEWER:
+        return "viewer";
+    case ROUTE_OPERATOR:
+        return "operator";
+    case ROUTE_ADMIN:
+        return "admin";
+    case ROUTE_DEVICE:
+        return "device";
     }
     return "?";
 }
@@ -88,8 +94,8 @@ static void every_route_is_documented(void **state)
         }
         found->matched = 1;
         if (strcmp(found->auth, auth_name(r->auth)) != 0) {
-            fprintf(stderr, "%s %s: x-tmo-auth is '%s', the router says '%s'\n", r->method, r->pattern, found->auth,
-                    auth_name(r->auth));
+            fprintf(stderr, "%s %s: x-tmo-auth is '%s', the router says '%s'\n", r->method,
+                    r->pattern, found->auth, auth_name(r->auth));
             missing++;
         }
     }

@@ -122,10 +122,11 @@ static void device_profile_parses(void **state)
 {
     (void)state;
     fit_device d;
-    assert_int_equal(fit_device_from_json("{\"arch\":\"esp32s3\",\"runtime_version\":\"1.2.3\",\"ram_bytes\":5,"
-                                          "\"flash_bytes\":6,\"ops\":[\"ADD\"]}",
-                                          &d),
-                     0);
+    assert_int_equal(
+        fit_device_from_json("{\"arch\":\"esp32s3\",\"runtime_version\":\"1.2.3\",\"ram_bytes\":5,"
+                             "\"flash_bytes\":6,\"ops\":[\"ADD\"]}",
+                             &d),
+        0);
     assert_string_equal(d.arch, "esp32s3");
     assert_int_equal(d.runtime.major, 1);
     assert_int_equal(d.runtime.patch, 3);
@@ -167,7 +168,8 @@ static void wave_order_is_a_stable_hash(void **state)
     uint64_t a = 0xcbf29ce484222325ull;
     a = (a ^ 'a') * 0x100000001b3ull;
     assert_true(a == 0xaf63dc4c8601ec8cull);
-    assert_true(waves_order_key(7, "abc") != waves_order_key(8, "abc")); /* differs per deployment */
+    assert_true(waves_order_key(7, "abc") !=
+                waves_order_key(8, "abc")); /* differs per deployment */
 }
 
 static void wave_lists_are_validated(void **state)
@@ -177,8 +179,8 @@ static void wave_lists_are_validated(void **state)
     assert_int_equal(waves_from_json("[1,10,50,100]", p, 10), 4);
     assert_int_equal(p[2], 50);
     assert_int_equal(waves_from_json("[100]", p, 10), 1);
-    assert_int_equal(waves_from_json("[10,5,100]", p, 10), 0);  /* decreasing */
-    assert_int_equal(waves_from_json("[10,50]", p, 10), 0);     /* does not end at 100 */
+    assert_int_equal(waves_from_json("[10,5,100]", p, 10), 0); /* decreasing */
+    assert_int_equal(waves_from_json("[10,50]", p, 10), 0);    /* does not end at 100 */
     assert_int_equal(waves_from_json("[0,100]", p, 10), 0);
     assert_int_equal(waves_from_json("[1,2,3,4,5,6,7,8,9,10,100]", p, 10), 0); /* too many */
     assert_int_equal(waves_from_json("{}", p, 10), 0);
@@ -222,11 +224,14 @@ static void ranges_follow_rfc9110(void **state)
 static void device_states(void **state)
 {
     (void)state;
-    assert_true(dstate_terminal("confirmed") && dstate_terminal("failed") && dstate_terminal("rolled-back") &&
-                dstate_terminal("skipped") && dstate_terminal("cancelled"));
-    assert_false(dstate_terminal("pending") || dstate_terminal("downloading") || dstate_terminal("installed-trial"));
+    assert_true(dstate_terminal("confirmed") && dstate_terminal("failed") &&
+                dstate_terminal("rolled-back") && dstate_terminal("skipped") &&
+                dstate_terminal("cancelled"));
+    assert_false(dstate_terminal("pending") || dstate_terminal("downloading") ||
+                 dstate_terminal("installed-trial"));
     assert_true(dstate_reportable("downloading") && dstate_reportable("rolled-back"));
-    assert_false(dstate_reportable("pending") || dstate_reportable("skipped") || dstate_reportable("cancelled"));
+    assert_false(dstate_reportable("pending") || dstate_reportable("skipped") ||
+                 dstate_reportable("cancelled"));
     st_assignment a;
     memset(&a, 0, sizeof a);
     strcpy(a.state, "pending");
@@ -247,10 +252,14 @@ static void device_states(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(op_codes_match_the_schema),   cmocka_unit_test(each_requirement_can_refuse),
-        cmocka_unit_test(best_variant_is_chosen),      cmocka_unit_test(device_profile_parses),
-        cmocka_unit_test(wave_sizes_round_up),         cmocka_unit_test(wave_order_is_a_stable_hash),
-        cmocka_unit_test(wave_lists_are_validated),    cmocka_unit_test(ranges_follow_rfc9110),
+        cmocka_unit_test(op_codes_match_the_schema),
+        cmocka_unit_test(each_requirement_can_refuse),
+        cmocka_unit_test(best_variant_is_chosen),
+        cmocka_unit_test(device_profile_parses),
+        cmocka_unit_test(wave_sizes_round_up),
+        cmocka_unit_test(wave_order_is_a_stable_hash),
+        cmocka_unit_test(wave_lists_are_validated),
+        cmocka_unit_test(ranges_follow_rfc9110),
         cmocka_unit_test(device_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

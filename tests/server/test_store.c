@@ -178,7 +178,8 @@ static void devices_and_tag_queries(void **state)
     memset(want, 2, sizeof want);
     assert_int_equal(ST(f->st, device_pubkey, id1, pub), ST_OK);
     assert_int_equal(pub[0], 2); /* add_device fills with i + 1 */
-    assert_int_equal(ST(f->st, device_pubkey, "ffffffffffffffffffffffffffffffff", pub), ST_NOT_FOUND);
+    assert_int_equal(ST(f->st, device_pubkey, "ffffffffffffffffffffffffffffffff", pub),
+                     ST_NOT_FOUND);
 
     id_list x = {.n = 0};
     st_device_filter all_group = {group, NULL, NULL, 0, 0};
@@ -215,7 +216,8 @@ static void devices_and_tag_queries(void **state)
 
     assert_int_equal(ST(f->st, device_set_tags, id3, "[\"beta\"]"), ST_OK);
     assert_int_equal(ST(f->st, device_set_group, id3, other), ST_OK);
-    assert_int_equal(ST(f->st, device_set_group, "ffffffffffffffffffffffffffffffff", other), ST_NOT_FOUND);
+    assert_int_equal(ST(f->st, device_set_group, "ffffffffffffffffffffffffffffffff", other),
+                     ST_NOT_FOUND);
     assert_int_equal(ST(f->st, device_get, id3, &d), ST_OK);
     assert_string_equal(d.group, other);
     assert_string_equal(d.tags_json, "[\"beta\"]");
@@ -241,7 +243,8 @@ static void devices_and_tag_queries(void **state)
     assert_int_equal(ST(f->st, device_get, id3, &d), ST_OK);
     assert_string_equal(d.profile_json, "{\"arch\":\"x86_64\"}");
     st_device_free(&d);
-    assert_int_equal(ST(f->st, device_checkin, "ffffffffffffffffffffffffffffffff", &ck), ST_NOT_FOUND);
+    assert_int_equal(ST(f->st, device_checkin, "ffffffffffffffffffffffffffffffff", &ck),
+                     ST_NOT_FOUND);
 }
 
 static void nonces_expire(void **state)
@@ -258,7 +261,8 @@ static void nonces_expire(void **state)
     device_id(f, 8, other);
     assert_int_equal(ST(f->st, nonce_record, other, n, 1500, 2500), ST_OK); /* per device */
     assert_int_equal(ST(f->st, nonce_seen, dev, n, 2000), ST_NOT_FOUND);    /* expired */
-    assert_int_equal(ST(f->st, nonce_record, dev, n, 2000, 3000), ST_OK);   /* reusable once expired */
+    assert_int_equal(ST(f->st, nonce_record, dev, n, 2000, 3000),
+                     ST_OK); /* reusable once expired */
     int64_t removed = 0;
     assert_int_equal(ST(f->st, nonce_prune, 3000, &removed), ST_OK);
     assert_true(removed >= 2);
@@ -452,14 +456,16 @@ static void deployments_and_assignments(void **state)
     assert_int_equal(s.n, 1);
 
     s.n = 0;
-    assert_int_equal(ST(f->st, assignments_of_deployment, d2.id, NULL, collect_assignments, &s), ST_OK);
+    assert_int_equal(ST(f->st, assignments_of_deployment, d2.id, NULL, collect_assignments, &s),
+                     ST_OK);
     assert_int_equal(s.n, 3);
     assert_int_equal(s.a[0].wave, -1); /* ordered by wave */
     assert_int_equal(s.a[1].wave, 0);
     assert_int_equal(s.a[2].wave, 1);
     s.n = 0;
     st_assignment_filter pending = {"pending", 0, 0};
-    assert_int_equal(ST(f->st, assignments_of_deployment, d2.id, &pending, collect_assignments, &s), ST_OK);
+    assert_int_equal(ST(f->st, assignments_of_deployment, d2.id, &pending, collect_assignments, &s),
+                     ST_OK);
     assert_int_equal(s.n, 2);
 
     int64_t counts[4] = {0};

@@ -19,7 +19,8 @@ int sqlite_token_revoke(store *s, int64_t id);
 int sqlite_enroll_insert(store *s, st_enroll_token *e);
 int sqlite_enroll_find(store *s, const char *hash, st_enroll_token *out);
 int sqlite_enroll_use(store *s, int64_t id);
-int sqlite_nonce_record(store *s, const char *device, const char *nonce, int64_t now, int64_t expires_at);
+int sqlite_nonce_record(store *s, const char *device, const char *nonce, int64_t now,
+                        int64_t expires_at);
 int sqlite_nonce_seen(store *s, const char *device, const char *nonce, int64_t now);
 int sqlite_nonce_prune(store *s, int64_t now, int64_t *removed);
 
@@ -98,10 +99,12 @@ int sqlite_token_revoke(store *s, int64_t id)
     return rc;
 }
 
-static const char SQL_ENROLL_INSERT[] = "INSERT INTO enrollment_tokens (token_hash, expires_at, uses_left, "
-                                        "grp, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)";
-static const char SQL_ENROLL_FIND[] = "SELECT id, token_hash, expires_at, uses_left, grp, tags, created_at "
-                                      "FROM enrollment_tokens WHERE token_hash = ?";
+static const char SQL_ENROLL_INSERT[] =
+    "INSERT INTO enrollment_tokens (token_hash, expires_at, uses_left, "
+    "grp, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+static const char SQL_ENROLL_FIND[] =
+    "SELECT id, token_hash, expires_at, uses_left, grp, tags, created_at "
+    "FROM enrollment_tokens WHERE token_hash = ?";
 static const char SQL_ENROLL_USE[] =
     "UPDATE enrollment_tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0";
 
@@ -163,7 +166,8 @@ static const char SQL_NONCE_SEEN[] =
     "SELECT 1 FROM nonces WHERE device_id = ? AND nonce = ? AND expires_at > ?";
 static const char SQL_NONCE_PRUNE[] = "DELETE FROM nonces WHERE expires_at <= ?";
 
-int sqlite_nonce_record(store *s, const char *device, const char *nonce, int64_t now, int64_t expires_at)
+int sqlite_nonce_record(store *s, const char *device, const char *nonce, int64_t now,
+                        int64_t expires_at)
 {
     CONN(s);
     STMT(st, SQL_NONCE_RECORD);
@@ -185,7 +189,9 @@ int sqlite_nonce_seen(store *s, const char *device, const char *nonce, int64_t n
     sq_text(st, 2, nonce);
     sq_int(st, 3, now);
     int rc = sqlite3_step(st);
-    int out = rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : sq_fail(c, "nonce_seen");
+    int out = rc == SQLITE_ROW    ? ST_OK
+              : rc == SQLITE_DONE ? ST_NOT_FOUND
+                                  : sq_fail(c, "nonce_seen");
     sq_done(c, st);
     return out;
 }

@@ -11,23 +11,28 @@
 int sqlite_bundle_insert(store *s, st_bundle *b, const uint8_t *data, size_t len);
 int sqlite_bundle_get(store *s, int64_t id, st_bundle *out);
 int sqlite_bundle_by_digest(store *s, const char *digest, st_bundle *out);
-int sqlite_bundle_list(store *s, const char *model, const char *version, st_bundle_cb cb, void *ctx);
+int sqlite_bundle_list(store *s, const char *model, const char *version, st_bundle_cb cb,
+                       void *ctx);
 int sqlite_bundle_read(store *s, int64_t id, uint64_t offset, size_t len, uint8_t *buf);
 int sqlite_bundle_set_rank(store *s, int64_t id, int64_t rank);
 
 #define BUNDLE_COLUMNS                                                                             \
-    "id, digest, model, version, counter, arches, min_runtime, arena_bytes, flash_bytes, ops, size, " \
+    "id, digest, model, version, counter, arches, min_runtime, arena_bytes, flash_bytes, ops, "    \
+    "size, "                                                                                       \
     "encrypted, signer_id, created_at, expires_at, uploaded_at, rank"
 
 static const char SQL_BUNDLE_INSERT[] =
     "INSERT INTO bundles (digest, model, version, counter, arches, min_runtime, arena_bytes, "
-    "flash_bytes, ops, size, encrypted, signer_id, created_at, expires_at, uploaded_at, rank, data) "
+    "flash_bytes, ops, size, encrypted, signer_id, created_at, expires_at, uploaded_at, rank, "
+    "data) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_BUNDLE_GET[] = "SELECT " BUNDLE_COLUMNS " FROM bundles WHERE id = ?";
-static const char SQL_BUNDLE_BY_DIGEST[] = "SELECT " BUNDLE_COLUMNS " FROM bundles WHERE digest = ?";
-static const char SQL_BUNDLE_LIST[] = "SELECT " BUNDLE_COLUMNS " FROM bundles "
-                                      "WHERE (?1 IS NULL OR model = ?1) AND (?2 IS NULL OR version = ?2) "
-                                      "ORDER BY id";
+static const char SQL_BUNDLE_BY_DIGEST[] =
+    "SELECT " BUNDLE_COLUMNS " FROM bundles WHERE digest = ?";
+static const char SQL_BUNDLE_LIST[] =
+    "SELECT " BUNDLE_COLUMNS " FROM bundles "
+    "WHERE (?1 IS NULL OR model = ?1) AND (?2 IS NULL OR version = ?2) "
+    "ORDER BY id";
 static const char SQL_BUNDLE_RANK[] = "UPDATE bundles SET rank = ? WHERE id = ?";
 
 static void bundle_row(sqlite3_stmt *st, st_bundle *b)

@@ -21,11 +21,12 @@ int sqlite_assignment_cancel_pending(store *s, int64_t deployment, const char *r
                                      int64_t *changed);
 
 #define DEPLOYMENT_COLUMNS                                                                         \
-    "id, kind, rollback_of, model, version, target, waves, soak_ms, max_failures, state, reason, "  \
+    "id, kind, rollback_of, model, version, target, waves, soak_ms, max_failures, state, reason, " \
     "current_wave, wave_done_at, created_at, updated_at, created_by"
 
 static const char SQL_DEP_INSERT[] =
-    "INSERT INTO deployments (kind, rollback_of, model, version, target, waves, soak_ms, max_failures, "
+    "INSERT INTO deployments (kind, rollback_of, model, version, target, waves, soak_ms, "
+    "max_failures, "
     "state, reason, current_wave, wave_done_at, created_at, updated_at, created_by) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_DEP_GET[] = "SELECT " DEPLOYMENT_COLUMNS " FROM deployments WHERE id = ?";
@@ -151,13 +152,14 @@ int sqlite_deployment_update(store *s, const st_deployment *d)
     "a.deployment_id, a.device_id, a.wave, a.bundle_id, a.prev_bundle_id, a.state, a.reason, "     \
     "a.updated_at, d.state, d.current_wave"
 
-static const char SQL_ASG_INSERT[] =
-    "INSERT INTO assignments (deployment_id, device_id, wave, bundle_id, prev_bundle_id, state, reason, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-static const char SQL_ASG_GET[] = "SELECT " ASSIGNMENT_COLUMNS " FROM assignments a JOIN deployments d "
-                                  "ON d.id = a.deployment_id WHERE a.deployment_id = ? AND a.device_id = ?";
-static const char SQL_ASG_UPDATE[] =
-    "UPDATE assignments SET state = ?, reason = ?, updated_at = ? WHERE deployment_id = ? AND device_id = ?";
+static const char SQL_ASG_INSERT[] = "INSERT INTO assignments (deployment_id, device_id, wave, "
+                                     "bundle_id, prev_bundle_id, state, reason, "
+                                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_ASG_GET[] =
+    "SELECT " ASSIGNMENT_COLUMNS " FROM assignments a JOIN deployments d "
+    "ON d.id = a.deployment_id WHERE a.deployment_id = ? AND a.device_id = ?";
+static const char SQL_ASG_UPDATE[] = "UPDATE assignments SET state = ?, reason = ?, updated_at = ? "
+                                     "WHERE deployment_id = ? AND device_id = ?";
 static const char SQL_ASG_OF_DEVICE[] =
     "SELECT " ASSIGNMENT_COLUMNS " FROM assignments a JOIN deployments d ON d.id = a.deployment_id "
     "WHERE a.device_id = ? ORDER BY a.deployment_id DESC LIMIT ?";
@@ -167,8 +169,9 @@ static const char SQL_ASG_OF_DEP[] =
     "LIMIT ?3 OFFSET ?4";
 static const char SQL_ASG_COUNTS[] =
     "SELECT wave, state, count(*) FROM assignments WHERE deployment_id = ? GROUP BY wave, state";
-static const char SQL_ASG_CANCEL[] = "UPDATE assignments SET state = 'cancelled', reason = ?, updated_at = ? "
-                                     "WHERE deployment_id = ? AND state = 'pending'";
+static const char SQL_ASG_CANCEL[] =
+    "UPDATE assignments SET state = 'cancelled', reason = ?, updated_at = ? "
+    "WHERE deployment_id = ? AND state = 'pending'";
 
 static void assignment_row(sqlite3_stmt *st, st_assignment *a)
 {

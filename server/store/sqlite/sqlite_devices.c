@@ -16,7 +16,8 @@ int sqlite_device_set_tags(store *s, const char *id, const char *tags_json);
 int sqlite_device_checkin(store *s, const char *id, const st_checkin *c);
 
 #define DEVICE_COLUMNS                                                                             \
-    "d.id, d.public_key, d.grp, d.tags, d.enroll_token_id, d.enrolled_at, d.last_seen, d.profile, " \
+    "d.id, d.public_key, d.grp, d.tags, d.enroll_token_id, d.enrolled_at, d.last_seen, "           \
+    "d.profile, "                                                                                  \
     "d.status, d.active_digest, d.nv_counter"
 
 /* ?1 group, ?2 tags (all of), ?3 excluded tags (none of); NULL = no condition. */
@@ -28,7 +29,8 @@ int sqlite_device_checkin(store *s, const char *id, const st_checkin *c);
     "   AND t.tag IN (SELECT value FROM json_each(?3))))"
 
 static const char SQL_DEVICE_INSERT[] =
-    "INSERT INTO devices (id, public_key, grp, tags, enroll_token_id, enrolled_at, last_seen, profile, "
+    "INSERT INTO devices (id, public_key, grp, tags, enroll_token_id, enrolled_at, last_seen, "
+    "profile, "
     "status, active_digest, nv_counter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_DEVICE_GET[] = "SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.id = ?";
 static const char SQL_DEVICE_PUBKEY[] = "SELECT public_key FROM devices WHERE id = ?";

@@ -1,0 +1,102 @@
+/*
+ * tinymlops-agent as a library: one device's identity, enrollment, check-ins,
+ * A/B updates (through the device library's update engine) and the model it
+ * runs. main.c wraps one agent in a daemon with a local UNIX-socket API; a
+ * simulator can run many agents in one process (no global state besides
+ * curl/PSA initialization; each agent is driven by agent_step).
+ *
+ * Threads: agent_step() and agent_close() belong to one thread; agent_infer()
+ * and agent_status() may be called from any thread at the same time (the
+ * running model is guarded by a mutex). docs/agent.md describes behaviour.
+ */
+#ifndef TMO_AGENT_H
+#define TMO_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fault injection for the integration tests (never set in production). */
+typedef enum {
+    AGENT_FAULT_NONE = 0,
+    AGENT_FAULT_FORGE_SIGNATURE, /* sign a different canonical string than the one sent */
+    AGENT_FAULT_REPLAY           /* re-send the first signed check-in's headers and body */
+} agent_fault;
+
+typedef struct agent_config {
+    const char *server_url;       /* e.g. "http://127.0.0.1:8080" */
+    const char *state_dir;        /* must exist; holds key, slots, journal, queue */
+    const char *enroll_token;     /* needed only until enrolled */
+    const char *profile_path;     /* P-9 JSON; NULL: this host's defaults */
+    const char *const *root_keys; /* PEM/DER public key files of pinned roots */
+    size_t root_key_count;
+    int checkin_interval_s;  /* 0: what the server says */
+    int max_backoff_s;       /* cap of the retry backoff; 0: 300 */
+    uint32_t slot_size;      /* bytes per model slot; 0: 4 MiB */
+    uint32_t download_chunk; /* bytes per Range request; 0: 64 KiB */
+    int download_delay_ms;   /* pause between chunks (a slow link) */
+    int health_inferences;   /* health window rounds; < 0: 8 */
+    int health_seconds;      /* health window time; 0: none */
+    uint8_t max_trial_boots; /* see tinymlops/update.h; 0: a restart in trial reverts */
+    agent_fault fault;
+    int64_t clock_skew_ms; /* added to the local clock (tests of P-12 correction) */
+    const char *name;      /* log prefix; NULL: the device id's first 8 characters */
+    /* Scheduling clock in ms (intervals, backoff, health window); NULL: CLOCK_MONOTONIC. A simulator
+       or a test can run time faster. Request timestamps always use the wall clock. */
+    uint64_t (*now_ms)(void *ctx);
+    void *now_ctx;
+    void (*log)(void *ctx, const char *line); /* NULL: stderr */
+    void *log_ctx;
+} agent_config;
+
+typedef struct agent agent;
+
+/*
+ * Opens the state dir: loads or creates the device key (0600), opens the
+ * slots, runs the update engine's boot recovery (queuing a rolled-back
+ * report when a trial was reverted) and loads the active model, if any.
+ * Returns NULL with a message in err.
+ */
+agent *agent_open(const agent_config *cfg, char *err, size_t err_len);
+void agent_close(agent *a);
+
+/*
+ * Does whatever is due now: enroll, one check-in, one step of an update.
+ * Returns the milliseconds until something is due again (>= 0), or
+ * AGENT_FATAL when the agent cannot go on (refused enrollment token, no
+ * token and not enrolled); agent_last_error() says why.
+ */
+#define AGENT_FATAL (-1)
+int64_t agent_step(agent *a);
+
+/*
+ * Runs the active model once: in holds the bytes of every input tensor in
+ * order, out receives every output's bytes in order. 0 on success, -1 with
+ * a message in err (no model, wrong input size, out too small, invoke error).
+ */
+int agent_infer(agent *a, const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len,
+                char *err, size_t err_len);
+
+/* Status as a JSON object text (heap, free()); NULL when out of memory. */
+char *agent_status(agent *a);
+
+/* The device id (32 hex chars). */
+const char *agent_device_id(const agent *a);
+
+/* Text of the last error (refusal, network, update), "" when none. */
+const char *agent_last_error(agent *a);
+
+/*
+ * The local API for the host application (docs/agent.md "Local API"): a
+ * UNIX stream socket at path served by a thread. Each request is an 8-byte
+ * header (u8 op, 3 zero bytes, u32 little-endian payload length) and the
+ * payload; each response the same header with op replaced by a status
+ * (0 ok, 1 error) and its payload. Ops: 'I' infer (payload: all input
+ * tensors' bytes in order; response: all outputs' bytes, or an error
+ * message), 'S' status (empty payload; response: agent_status() JSON).
+ * Returns NULL with a message in err.
+ */
+typedef struct agent_local agent_local;
+agent_local *agent_local_start(agent *a, const char *path, char *err, size_t err_len);
+void agent_local_stop(agent_local *l);
+
+#endif
