@@ -183,6 +183,9 @@ void agent_close(agent *a)
     tmo_posix_storage_close(&a->storage);
     if (a->key != 0)
         psa_destroy_key(a->key);
+    volatile uint8_t *priv = a->key_priv; /* wiped even though it is freed next */
+    for (size_t i = 0; i < sizeof a->key_priv; i++)
+        priv[i] = 0;
     json_decref(a->profile);
     json_decref(a->refused);
     json_decref(a->reports);

@@ -46,6 +46,15 @@ typedef struct agent_config {
     void *now_ctx;
     void (*log)(void *ctx, const char *line); /* NULL: stderr */
     void *log_ctx;
+    /* ---- hooks for a simulator running many agents in one process (0/NULL: off) ---- */
+    /* Keep the device key's scalar in RAM and import it into PSA only around each signature:
+       mbedTLS 2.28 has 32 key slots per process, far fewer than a simulated fleet. */
+    int key_per_use;
+    /* Network fault injection, called on the step thread: before every request with body NULL
+       (nonzero: fail it as if the server were unreachable, nothing is sent) and after every
+       response with its body (the hook may change bytes, e.g. corruption in transit). */
+    int (*net_hook)(void *ctx, const char *method, const char *path, uint8_t *body, size_t len);
+    void *net_ctx;
 } agent_config;
 
 typedef struct agent agent;
@@ -75,6 +84,31 @@ int64_t agent_step(agent *a);
  */
 int agent_infer(agent *a, const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len,
                 char *err, size_t err_len);
+
+/*
+ * Runs the active model once through the caller's function (a simulator
+ * feeding its own data stream and running a monitor on it): under the
+ * model lock, fn gets the interpreter and what it needs to interpret it,
+ * writes the inputs, invokes (e.g. tmo_monitor_invoke) and reads the
+ * outputs. fn returns AGENT_RUN_OK (counted as an inference), AGENT_RUN_MODEL_ERROR
+ * (counted against the model's health, like a failed invoke in agent_infer)
+ * or AGENT_RUN_CALLER_ERROR (not counted). Returns fn's result, or
+ * AGENT_RUN_CALLER_ERROR with a message in err when no model is loaded.
+ */
+typedef struct agent_model_view {
+    uint64_t generation;     /* changes whenever another model is loaded: re-attach monitors */
+    const char *name;        /* model name and version of the active slot */
+    const char *version;
+    const uint8_t *profile;  /* the bundle's PROFILE section (tinymlops/profile.h), NULL if none */
+    size_t profile_len;
+} agent_model_view;
+struct tmo_interp;
+enum { AGENT_RUN_OK = 0, AGENT_RUN_MODEL_ERROR = 1, AGENT_RUN_CALLER_ERROR = -1 };
+typedef int (*agent_run_fn)(void *ctx, struct tmo_interp *it, const agent_model_view *m);
+int agent_infer_with(agent *a, agent_run_fn fn, void *ctx, char *err, size_t err_len);
+
+/* Changes the device clock's skew (cfg.clock_skew_ms) of a running agent; step thread only. */
+void agent_set_clock_skew(agent *a, int64_t skew_ms);
 
 /* Status as a JSON object text (heap, free()); NULL when out of memory. */
 char *agent_status(agent *a);

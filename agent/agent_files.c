@@ -79,6 +79,11 @@ int identity_load(agent *a, char *err, size_t err_len)
         return -1;
     }
     int rc = devauth_import_private(k.priv, &a->key, a->pub);
+    if (rc == 0 && a->cfg.key_per_use) { /* free the PSA slot until a signature needs it */
+        memcpy(a->key_priv, k.priv, sizeof a->key_priv);
+        psa_destroy_key(a->key);
+        a->key = 0;
+    }
     host_key_wipe(&k);
     if (rc != 0) {
         snprintf(err, err_len, "%s: cannot import the device key", key_path);

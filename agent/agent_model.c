@@ -24,26 +24,38 @@ static void free_model(host_model *hm, uint8_t *kat)
     free(kat);
 }
 
-/* Copies the verified bundle's KAT section out of the slot (the slot may be rewritten later). */
+/* Copies a section of the verified bundle out of the slot (the slot may be rewritten later). */
+static int read_section(agent *a, uint8_t slot, const char *what, uint32_t offset, uint32_t length,
+                        uint8_t **out, size_t *out_len, char *err, size_t err_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (length == 0)
+        return 0;
+    tmo_port_reader r;
+    uint8_t *buf = malloc(length);
+    if (buf == NULL || tmo_update_slot_reader(&a->update, slot, &r) != TMO_OK ||
+        r.read(r.ctx, offset, buf, length) != TMO_OK) {
+        free(buf);
+        snprintf(err, err_len, "cannot read the %s section from slot %s", what,
+                 status_slot_name(slot));
+        return -1;
+    }
+    *out = buf;
+    *out_len = length;
+    return 0;
+}
+
 static int read_kat(agent *a, uint8_t slot, uint8_t **kat, size_t *kat_len, char *err,
                     size_t err_len)
 {
     const tmo_bundle *b = tmo_update_bundle(&a->update);
-    *kat = NULL;
-    *kat_len = 0;
-    if (b == NULL || b->kat_length == 0)
+    if (b == NULL) {
+        *kat = NULL;
+        *kat_len = 0;
         return 0;
-    tmo_port_reader r;
-    uint8_t *buf = malloc(b->kat_length);
-    if (buf == NULL || tmo_update_slot_reader(&a->update, slot, &r) != TMO_OK ||
-        r.read(r.ctx, b->kat_offset, buf, b->kat_length) != TMO_OK) {
-        free(buf);
-        snprintf(err, err_len, "cannot read the KAT section from slot %s", status_slot_name(slot));
-        return -1;
     }
-    *kat = buf;
-    *kat_len = b->kat_length;
-    return 0;
+    return read_section(a, slot, "KAT", b->kat_offset, b->kat_length, kat, kat_len, err, err_len);
 }
 
 int model_load_active(agent *a, char *err, size_t err_len)
@@ -77,21 +89,31 @@ int model_load_active(agent *a, char *err, size_t err_len)
         free_model(hm, NULL);
         return -1;
     }
-    uint8_t *kat;
-    size_t kat_len;
-    if (read_kat(a, slot, &kat, &kat_len, err, err_len) != 0) {
-        free_model(hm, NULL);
+    uint8_t *kat, *profile = NULL;
+    size_t kat_len, profile_len = 0;
+    const tmo_bundle *b = tmo_update_bundle(&a->update);
+    if (read_kat(a, slot, &kat, &kat_len, err, err_len) != 0 ||
+        (b != NULL && read_section(a, slot, "PROFILE", b->profile_offset, b->profile_length,
+                                   &profile, &profile_len, err, err_len) != 0)) {
+        free_model(hm, kat);
         return -1;
     }
     pthread_mutex_lock(&a->run.lock);
     host_model *old = a->run.hm;
-    uint8_t *old_kat = a->run.kat;
+    uint8_t *old_kat = a->run.kat, *old_profile = a->run.profile;
     a->run.hm = hm;
     a->run.kat = kat;
     a->run.kat_len = kat_len;
+    a->run.profile = profile;
+    a->run.profile_len = profile_len;
+    a->run.generation++;
     a->run.slot = slot;
+    snprintf(a->run.name, sizeof a->run.name, "%s", st->slot[slot].name);
+    snprintf(a->run.version, sizeof a->run.version, "%u.%u.%u", st->slot[slot].version.major,
+             st->slot[slot].version.minor, st->slot[slot].version.patch);
     pthread_mutex_unlock(&a->run.lock);
     free_model(old, old_kat);
+    free(old_profile);
     agent_log(a, "running %s %u.%u.%u from slot %s", st->slot[slot].name,
               st->slot[slot].version.major, st->slot[slot].version.minor,
               st->slot[slot].version.patch, status_slot_name(slot));
@@ -102,12 +124,16 @@ void model_unload(agent *a)
 {
     pthread_mutex_lock(&a->run.lock);
     host_model *old = a->run.hm;
-    uint8_t *kat = a->run.kat;
+    uint8_t *kat = a->run.kat, *profile = a->run.profile;
     a->run.hm = NULL;
     a->run.kat = NULL;
     a->run.kat_len = 0;
+    a->run.profile = NULL;
+    a->run.profile_len = 0;
+    a->run.generation++;
     pthread_mutex_unlock(&a->run.lock);
     free_model(old, kat);
+    free(profile);
 }
 
 static int kat_locked(agent *a, char *reason, size_t len)
@@ -118,7 +144,7 @@ static int kat_locked(agent *a, char *reason, size_t len)
     if (e == TMO_OK)
         return 0;
     char what[200];
-    if (e == TMO_EDIGEST)
+    if (e == TMO_EKAT)
         tmo_kat_format(&res, what, sizeof what);
     else
         tmo_diag_format(&d, what, sizeof what);

@@ -55,7 +55,11 @@ int net_request(agent *a, const char *method, const char *path, const char *body
         uint64_t ts = device_clock_ms(a) + (uint64_t)a->clock_offset_ms;
         const char *signed_path =
             a->cfg.fault == AGENT_FAULT_FORGE_SIGNATURE ? "/api/v1/device/forged" : path;
-        if (hc_sign(a->key, a->device_id, method, signed_path, body, len, ts, NULL, &sig) != 0) {
+        psa_key_id_t key = key_acquire(a);
+        int signed_ok =
+            key != 0 && hc_sign(key, a->device_id, method, signed_path, body, len, ts, NULL, &sig) == 0;
+        key_release(a, key);
+        if (!signed_ok) {
             agent_error(a, "cannot sign a request");
             return -1;
         }
@@ -70,6 +74,10 @@ int net_request(agent *a, const char *method, const char *path, const char *body
         headers[n++] = extra[i];
     headers[n] = NULL;
     char err[512];
+    if (net_hook_blocks(a, method, path)) {
+        agent_error(a, "server unreachable: network down (simulated)");
+        return -1;
+    }
     uint64_t t0 = device_clock_ms(a);
     int rc = hc_request(a->hc, method, path, body != NULL ? "application/json" : NULL, body, len,
                         headers, resp, err, sizeof err);
@@ -77,6 +85,7 @@ int net_request(agent *a, const char *method, const char *path, const char *body
         agent_error(a, "server unreachable: %s", err);
         return -1;
     }
+    net_hook_response(a, method, path, resp);
     correct_clock(a, resp, t0, device_clock_ms(a));
     return 0;
 }
@@ -98,8 +107,11 @@ int net_enroll(agent *a)
     char pub_b64[128], proof_b64[128], code[64];
     uint8_t digest[32], sig[DEVAUTH_SIG_LEN];
     devauth_b64_encode(a->pub, sizeof a->pub, pub_b64, sizeof pub_b64);
-    if (devauth_enroll_digest(token, pub_b64, digest) != 0 ||
-        devauth_sign(a->key, digest, sig) != 0) {
+    psa_key_id_t key = key_acquire(a);
+    int signed_ok = key != 0 && devauth_enroll_digest(token, pub_b64, digest) == 0 &&
+                    devauth_sign(key, digest, sig) == 0;
+    key_release(a, key);
+    if (!signed_ok) {
         agent_error(a, "cannot sign the enrollment proof");
         return AGENT_FATAL;
     }
@@ -110,6 +122,11 @@ int net_enroll(agent *a)
     json_decref(body);
     hc_response r;
     char err[512];
+    if (net_hook_blocks(a, "POST", "/api/v1/device/enroll")) {
+        free(text);
+        agent_error(a, "enrollment: server unreachable: network down (simulated)");
+        return -1;
+    }
     uint64_t t0 = device_clock_ms(a);
     int rc = hc_request(a->hc, "POST", "/api/v1/device/enroll", "application/json", text,
                         strlen(text), NULL, &r, err, sizeof err);
@@ -118,6 +135,7 @@ int net_enroll(agent *a)
         agent_error(a, "enrollment: server unreachable: %s", err);
         return -1;
     }
+    net_hook_response(a, "POST", "/api/v1/device/enroll", &r);
     correct_clock(a, &r, t0, device_clock_ms(a));
     int out = -1;
     if (r.status == 200 || r.status == 201) {

@@ -55,6 +55,10 @@ typedef struct agent_model {
     uint8_t slot;          /* which slot it came from */
     uint8_t *kat;          /* the bundle's KAT section bytes, NULL when it has none */
     size_t kat_len;
+    uint8_t *profile; /* the bundle's PROFILE section bytes, NULL when it has none */
+    size_t profile_len;
+    uint64_t generation; /* counts model loads (agent_infer_with tells callers to re-attach) */
+    char name[TMO_BUNDLE_MAX_NAME + 1], version[24]; /* of the loaded model */
     uint64_t inferences, errors;
 } agent_model;
 
@@ -64,7 +68,8 @@ struct agent {
     char name[40];
     char last_error[512];
     /* identity */
-    psa_key_id_t key;
+    psa_key_id_t key;    /* 0 with cfg.key_per_use: imported per signature from key_priv */
+    uint8_t key_priv[32]; /* only with cfg.key_per_use */
     uint8_t pub[65];
     char device_id[33];
     json_t *profile;
@@ -109,6 +114,15 @@ void agent_error(agent *a, const char *fmt, ...) __attribute__((format(printf, 2
 uint64_t agent_now_ms(const agent *a); /* monotonic, or the configured clock */
 /* Capped exponential backoff with jitter after `failures` consecutive failures (ms). */
 uint64_t agent_retry_delay(agent *a, int failures);
+
+/* ---- agent_sim.c: simulator hooks ---- */
+/* The device key for one signature (cfg.key_per_use: imported now); 0 when it cannot be. */
+psa_key_id_t key_acquire(agent *a);
+void key_release(agent *a, psa_key_id_t key);
+/* cfg.net_hook before a request: nonzero when the request must fail as unreachable. */
+int net_hook_blocks(agent *a, const char *method, const char *path);
+/* cfg.net_hook after a response (may change the body bytes). */
+void net_hook_response(agent *a, const char *method, const char *path, hc_response *r);
 
 /* ---- agent_files.c: durable files in the state dir ---- */
 int files_write_json(agent *a, const char *name, json_t *value);

@@ -186,12 +186,6 @@ int run_scenario(subject *s, const eval_cfg *cfg, ds_kind kind, uint64_t seed, o
             host_report_decode(buf, len, &r, err, sizeof err) != 0)
             return -1;
         uint32_t alarm = r.events & EVAL_ALARMS;
-        if (getenv("DRIFT_DEBUG") != NULL && w < 3 && r.conf != NULL) {
-            fprintf(stderr, "w%u ev %x psi_conf %.3f conf:", w, r.events, r.drift.psi_conf);
-            for (uint32_t b = 0; b < r.out_bins; b++)
-                fprintf(stderr, " %u/%u", r.conf[b], tmo_profile_conf_count(&s->p, b));
-            fprintf(stderr, "\n");
-        }
         if (!st.drifting) {
             o->clean_windows++;
             o->clean_alarms += alarm != 0;
@@ -368,9 +362,9 @@ int main(int argc, char **argv)
            "window; detector in parentheses; \"not in N\" = not detected in %u windows); false "
            "alarms per 1000 clean windows (alarms/windows).\n\n",
            cfg.window, cfg.drifted);
-    printf("| model | false alarms /1000 | ");
+    printf("| model | false alarms /1000 |");
     for (int k = 1; k < DS_KINDS; k++)
-        printf("%s | ", ds_kind_name((ds_kind)k));
+        printf(" %s |", ds_kind_name((ds_kind)k));
     printf("\n|---|---:|---|---|---|---|---|---|\n");
     fflush(stdout);
     if (do_ref) {

@@ -1,7 +1,12 @@
 /*
  * `tinymlops bundle pack MODEL.tflite --name N --version X.Y.Z --counter C
  *  --sign SIGNING.key --cert SIGNING.cert [--encrypt-for DEV.pub ...]
- *  [--expires DATE] [--arch A ...] --out B.tmb`
+ *  [--expires DATE] [--arch A ...] [--profile-data DATA [--labels L] [--kat N]] --out B.tmb`
+ *
+ * With --profile-data the model is run over representative data and the
+ * bundle gets a PROFILE section (reference statistics for label-free
+ * monitoring) and a KAT section (known-answer tests the device runs before
+ * it confirms an update); docs/monitoring.md describes both.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,15 +18,19 @@
 #include "bundle_time.h"
 #include "cli.h"
 #include "host.h"
+#include "profile_build.h"
 
 static const char *usage =
     "tinymlops bundle pack MODEL.tflite --name N --version X.Y.Z --counter C --sign SIGNING.key "
-    "--cert SIGNING.cert [--encrypt-for DEV.pub ...] [--expires DATE] [--arch A ...] --out B.tmb";
+    "--cert SIGNING.cert [--encrypt-for DEV.pub ...] [--expires DATE] [--arch A ...] "
+    "[--profile-data DATA [--labels LABELS] [--kat N]] --out B.tmb";
 
 #define MAX_RECIPIENTS 1024
 
 typedef struct {
     const char *model, *name, *version, *counter, *sign, *cert, *expires, *out;
+    const char *profile_data, *labels;
+    long kat; /* known-answer vectors; -1 = default */
     const char *arches[TMO_BUNDLE_MAX_ARCHES + 1];
     size_t arch_count;
     const char **recipients;
@@ -35,7 +44,9 @@ static int parse_args(int argc, char **argv, pack_args *a)
         {"counter", required_argument, NULL, 'c'}, {"sign", required_argument, NULL, 's'},
         {"cert", required_argument, NULL, 'C'},    {"encrypt-for", required_argument, NULL, 'e'},
         {"expires", required_argument, NULL, 'x'}, {"arch", required_argument, NULL, 'a'},
-        {"out", required_argument, NULL, 'o'},     {NULL, 0, NULL, 0}};
+        {"out", required_argument, NULL, 'o'},     {"profile-data", required_argument, NULL, 'p'},
+        {"labels", required_argument, NULL, 'l'},  {"kat", required_argument, NULL, 'k'},
+        {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -61,6 +72,20 @@ static int parse_args(int argc, char **argv, pack_args *a)
         case 'o':
             a->out = optarg;
             break;
+        case 'p':
+            a->profile_data = optarg;
+            break;
+        case 'l':
+            a->labels = optarg;
+            break;
+        case 'k': {
+            char *end;
+            errno = 0;
+            a->kat = strtol(optarg, &end, 10);
+            if (errno != 0 || *optarg == '\0' || *end != '\0' || a->kat < 0 || a->kat > 1000)
+                return cli_usage(usage, "--kat expects a count from 0 to 1000, got '%s'", optarg);
+            break;
+        }
         case 'a':
             if (a->arch_count == TMO_BUNDLE_MAX_ARCHES)
                 return cli_usage(usage, "at most %d --arch", TMO_BUNDLE_MAX_ARCHES);
@@ -82,6 +107,8 @@ static int parse_args(int argc, char **argv, pack_args *a)
     if (!a->name || !a->version || !a->counter || !a->sign || !a->cert || !a->out)
         return cli_usage(usage,
                          "--name, --version, --counter, --sign, --cert and --out are required");
+    if (a->profile_data == NULL && (a->labels != NULL || a->kat >= 0))
+        return cli_usage(usage, "--labels and --kat need --profile-data");
     return CLI_OK;
 }
 
@@ -93,6 +120,27 @@ static int parse_counter(const char *text, uint64_t *out)
     if (errno != 0 || text[0] < '0' || text[0] > '9' || *end != '\0')
         return -1;
     *out = v;
+    return 0;
+}
+
+/* With --profile-data: builds the PROFILE and KAT sections into extra[] and points in at them. */
+static int add_profile(const pack_args *a, const uint8_t *model, size_t model_len,
+                       host_profile_result *prof, hb_extra_section extra[2], host_pack_in *in,
+                       char *err, size_t err_len)
+{
+    if (a->profile_data == NULL)
+        return 0;
+    host_profile_opts po;
+    host_profile_opts_defaults(&po);
+    if (a->kat >= 0)
+        po.kat_count = (uint32_t)a->kat;
+    if (host_profile_build_files(model, model_len, a->profile_data, a->labels, &po, prof, err,
+                                 err_len) != 0)
+        return -1;
+    extra[0] = (hb_extra_section){TMO_SECTION_PROFILE, 0, prof->profile, prof->profile_len};
+    extra[1] = (hb_extra_section){TMO_SECTION_KAT, 0, prof->kat, prof->kat_len};
+    in->extra = extra;
+    in->extra_count = prof->kat != NULL ? 2 : 1;
     return 0;
 }
 
@@ -118,7 +166,10 @@ static int pack(const pack_args *a, host_pack_in *in,
     uint8_t *bundle = NULL;
     size_t len = 0;
     int rc = CLI_FAIL;
-    if (model != NULL) {
+    host_profile_result prof;
+    hb_extra_section extra[2];
+    memset(&prof, 0, sizeof prof);
+    if (model != NULL && add_profile(a, model, model_len, &prof, extra, in, err, sizeof err) == 0) {
         in->signer = &signer;
         in->cert = cert;
         in->cert_len = cert_len;
@@ -132,13 +183,19 @@ static int pack(const pack_args *a, host_pack_in *in,
     free(cert);
     free(model);
     free(bundle);
-    if (rc != CLI_OK)
+    if (rc != CLI_OK) {
+        host_profile_result_free(&prof);
         return cli_fail("%s", err);
+    }
     printf("wrote %s (%zu bytes): %s %s, security counter %s, payload %zu bytes %s\n", a->out, len,
            a->name, a->version, a->counter, model_len,
            a->recipient_count ? "encrypted (AES-256-GCM)" : "not encrypted");
     if (a->recipient_count)
         printf("content key wrapped for %zu recipient key(s)\n", a->recipient_count);
+    if (a->profile_data != NULL)
+        printf("profile: %u samples (%u labelled), %zu bytes; %u known-answer vector(s), %zu bytes\n",
+               prof.samples, prof.labelled, prof.profile_len, prof.kat_vectors, prof.kat_len);
+    host_profile_result_free(&prof);
     return CLI_OK;
 }
 
@@ -146,6 +203,7 @@ int cmd_bundle_pack(int argc, char **argv)
 {
     pack_args a;
     memset(&a, 0, sizeof a);
+    a.kat = -1;
     a.recipients = calloc(MAX_RECIPIENTS, sizeof *a.recipients);
     uint8_t(*recipients)[TMO_P256_PUBLIC_KEY_LEN] = calloc(MAX_RECIPIENTS, TMO_P256_PUBLIC_KEY_LEN);
     if (a.recipients == NULL || recipients == NULL) {

@@ -33,7 +33,7 @@ static void print_ok(const host_verify_out *o)
     printf("  certificate:  signing key %s, issued by a pinned root, valid now, model prefix "
            "matches\n",
            id);
-    printf("  signature:    ECDSA P-256 over header, manifest, certificate and wraps\n");
+    printf("  signature:    ECDSA P-256 over header, manifest, certificate, wraps and extension sections\n");
     printf("  counter:      not lower than the minimum\n");
     printf("  payload:      SHA-256 of the stored bytes matches\n");
     if (o->decrypted)
@@ -44,6 +44,10 @@ static void print_ok(const host_verify_out *o)
         printf("  model:        encrypted; plaintext not checked (pass --device-key to decrypt)\n");
     if (o->model_parsed)
         printf("  .tflite:      parses\n");
+    if (o->profile_checked)
+        printf("  profile:      parses and matches the model\n");
+    if (o->kat_passed)
+        printf("  self-test:    %u known-answer vector(s) reproduced bit for bit\n", o->kat_passed);
     printf("  target:       not checked here (the device checks its own capabilities)\n");
 }
 

@@ -62,4 +62,7 @@ int cmd_deploy_resume(int argc, char **argv);
 int cmd_deploy_abort(int argc, char **argv);
 int cmd_deploy_rollback(int argc, char **argv);
 
+/* The fleet simulator (sim/, docs/simulator.md). */
+int cmd_sim(int argc, char **argv);
+
 #endif

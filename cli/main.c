@@ -14,6 +14,7 @@ static const cli_command groups[] = {
     {"device", cmd_device, "fleet inventory: list, show and tag devices; enrollment tokens"},
     {"enroll-token", cmd_enroll_token, "create device enrollment tokens"},
     {"deploy", cmd_deploy, "staged rollouts: create, status, pause, resume, abort, rollback"},
+    {"sim", cmd_sim, "simulate a heterogeneous fleet of real agents, with drift and faults"},
     {NULL, NULL, NULL},
 };
 

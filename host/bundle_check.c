@@ -13,6 +13,7 @@
 
 #include "bundle_crypto.h"
 #include "host.h"
+#include "tinymlops/profile.h"
 
 /* The NV counter as the host sees it: a fixed value, never written. */
 static tmo_err counter_read(void *ctx, uint64_t *value)
@@ -71,6 +72,52 @@ static tmo_err check_gcm(const uint8_t *bytes, const tmo_bundle *b, const host_k
     return TMO_OK;
 }
 
+/*
+ * The PROFILE must describe this model and the KAT vectors must be
+ * reproduced bit for bit by this build's runtime, as a device will do during
+ * its update trial.
+ */
+static tmo_err check_extensions(const uint8_t *bytes, const tmo_bundle *b, host_verify_out *out)
+{
+    if (b->profile_length == 0 && b->kat_length == 0)
+        return TMO_OK;
+    char err[512];
+    host_model hm;
+    void *copy = aligned_alloc(16, (out->model_len + 16) & ~(size_t)15);
+    if (copy == NULL)
+        return fail_text(out, TMO_ENOSPC, "out of memory");
+    memcpy(copy, out->model, out->model_len);
+    if (host_model_open_bytes(&hm, copy, out->model_len, err, sizeof err) != TMO_OK) {
+        host_model_close(&hm);
+        snprintf(out->message, sizeof out->message, "the model can not be prepared: %s", err);
+        return TMO_EUNSUPPORTED;
+    }
+    tmo_err e = TMO_OK;
+    if (b->profile_length != 0) {
+        tmo_profile prof;
+        e = tmo_profile_parse(&prof, bytes + b->profile_offset, b->profile_length, &out->diag);
+        if (e == TMO_OK)
+            e = tmo_profile_check(&prof, &hm.interp, &out->diag);
+        if (e != TMO_OK)
+            fail(out, e, "profile section");
+        out->profile_checked = e == TMO_OK;
+    }
+    if (e == TMO_OK && b->kat_length != 0) {
+        tmo_kat_result res;
+        e = tmo_kat_run(&hm.interp, bytes + b->kat_offset, b->kat_length, &res, &out->diag);
+        if (e == TMO_EKAT) {
+            char line[160];
+            tmo_kat_format(&res, line, sizeof line);
+            snprintf(out->message, sizeof out->message, "known-answer test failed: %s", line);
+        } else if (e != TMO_OK) {
+            fail(out, e, "known-answer test section");
+        }
+        out->kat_passed = e == TMO_OK ? res.passed : 0;
+    }
+    host_model_close(&hm);
+    return e;
+}
+
 static tmo_err run(const uint8_t *bytes, size_t len, const host_verify_in *in, host_verify_out *out,
                    uint32_t key)
 {
@@ -111,7 +158,7 @@ static tmo_err run(const uint8_t *bytes, size_t len, const host_verify_in *in, h
     if (tmo_model_parse(&model, out->model, out->model_len, &out->diag) != TMO_OK)
         return fail(out, TMO_EBADMODEL, "the payload is not a valid model");
     out->model_parsed = 1;
-    return TMO_OK;
+    return in->skip_self_test ? TMO_OK : check_extensions(bytes, b, out);
 }
 
 tmo_err host_bundle_verify(const uint8_t *bytes, size_t len, const host_verify_in *in,

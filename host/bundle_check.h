@@ -3,7 +3,8 @@
  * the device library's own checks, run over a bundle in memory with
  * emulated ports, plus what only a host can afford: the GCM tag of the whole
  * payload (one-shot) through an independent unwrap path, and parsing the
- * plaintext as a model.
+ * plaintext as a model, checking its monitoring profile against it and
+ * running its known-answer tests through the runtime.
  */
 #ifndef TMO_HOST_BUNDLE_CHECK_H
 #define TMO_HOST_BUNDLE_CHECK_H
@@ -22,6 +23,7 @@ typedef struct host_verify_in {
     uint64_t now;                /* Unix seconds; 0 = the system clock */
     int no_clock;                /* skip time checks (a device without trusted time) */
     const tmo_bundle_caps *caps; /* NULL = target requirements not checked */
+    int skip_self_test;          /* leave the PROFILE and KAT sections to the device */
 } host_verify_in;
 
 typedef struct host_verify_out {
@@ -32,6 +34,8 @@ typedef struct host_verify_out {
     int decrypted;       /* plaintext recovered and its digest matched */
     int gcm_tag_checked; /* GCM tag of the payload verified (host) */
     int model_parsed;    /* plaintext parses as a .tflite model */
+    int profile_checked; /* PROFILE section parses and matches the model */
+    uint32_t kat_passed; /* known-answer vectors that the runtime reproduced (all of them) */
     tmo_bundle *bundle;  /* the verified bundle (manifest etc.), or NULL */
     uint8_t *model;      /* plaintext (16-aligned, free with host_verify_free) */
     size_t model_len;

@@ -24,6 +24,7 @@ const char *tmo_err_name(tmo_err err)
     case TMO_ETARGET: return "ETARGET";
     case TMO_EKEY: return "EKEY";
     case TMO_EDIGEST: return "EDIGEST";
+    case TMO_EKAT: return "EKAT";
     default: return err <= TMO_EPORT_BASE ? "EPORT" : "EUNKNOWN";
     }
 }

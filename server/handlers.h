@@ -41,5 +41,8 @@ HANDLER(h_deploy_pause);
 HANDLER(h_deploy_resume);
 HANDLER(h_deploy_abort);
 HANDLER(h_deploy_rollback);
+/* h_static.c: the dashboard and who its token is */
+HANDLER(h_static);
+HANDLER(h_session);
 
 #endif

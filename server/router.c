@@ -38,6 +38,10 @@ const route router_routes[] = {
     {"POST", V1 "/deployments/{id}/resume", ROUTE_OPERATOR, 0, h_deploy_resume},
     {"POST", V1 "/deployments/{id}/abort", ROUTE_OPERATOR, 0, h_deploy_abort},
     {"POST", V1 "/deployments/{id}/rollback", ROUTE_OPERATOR, 0, h_deploy_rollback},
+    /* The dashboard (h_static.c, docs/dashboard.md). */
+    {"GET", V1 "/session", ROUTE_VIEWER, 0, h_session},
+    {"GET", "/", ROUTE_PUBLIC, 0, h_static},
+    {"GET", "/{asset}", ROUTE_PUBLIC, 0, h_static},
 };
 const size_t router_route_count = sizeof router_routes / sizeof router_routes[0];
 

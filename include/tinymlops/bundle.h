@@ -90,8 +90,8 @@ enum {
     TMO_SECTION_MANIFEST = 0x0001,
     TMO_SECTION_CERT = 0x0002,
     TMO_SECTION_WRAP = 0x0003,
-    TMO_SECTION_PROFILE = 0x0010, /* reserved: monitoring profile (later issue) */
-    TMO_SECTION_KAT = 0x0011,     /* reserved: known-answer tests (later issue) */
+    TMO_SECTION_PROFILE = 0x0010, /* monitoring profile (docs/monitoring.md) */
+    TMO_SECTION_KAT = 0x0011,     /* known-answer tests (docs/monitoring.md) */
     TMO_SECTION_SIGNATURE = 0x00F0,
     TMO_SECTION_PAYLOAD = 0x00FF
 };

@@ -34,6 +34,7 @@ typedef enum {
     TMO_ETARGET = -12,     /* the device does not meet the bundle's target requirements */
     TMO_EKEY = -13,        /* no key wrap for this device key, or the wrap does not open */
     TMO_EDIGEST = -14,     /* payload or model bytes do not match their signed digest */
+    TMO_EKAT = -15,        /* a known-answer test vector gave a different output */
     TMO_EPORT_BASE = -1000 /* ports report their own errors below this value */
 } tmo_err;
 

@@ -193,7 +193,7 @@ tmo_err tmo_kat_parse(const void *data, size_t len, uint32_t *vectors, tmo_diag 
 /*
  * Runs every vector: copies its inputs into the interpreter's inputs,
  * invokes, and compares every output byte for byte. Returns TMO_OK when all
- * match; TMO_EDIGEST at the first difference (res names the vector, output
+ * match; TMO_EKAT at the first difference (res names the vector, output
  * and first differing byte with both values; diag too); TMO_EINVAL when a
  * vector's sizes do not fit the model; TMO_EBADMODEL/EUNSUPPORTED for bad
  * KAT bytes. Overwrites the interpreter's inputs and outputs.

@@ -139,12 +139,12 @@ static tmo_err run_vector(tmo_interp *it, const uint8_t *b, size_t len, size_t *
             r->byte = k;
             r->expected = want[k];
             r->got = got[k];
-            diag_set(d, TMO_EDIGEST, TMO_AT_NONE, (int32_t)v, "kat.output",
+            diag_set(d, TMO_EKAT, TMO_AT_NONE, (int32_t)v, "kat.output",
                      "output differs from the known answer");
             diag_limit(d, got[k], want[k]);
             if (d != NULL)
                 d->offset = k;
-            return TMO_EDIGEST;
+            return TMO_EKAT;
         }
     }
     return TMO_OK;

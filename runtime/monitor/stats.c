@@ -65,17 +65,30 @@ void mon_tensor_reset(mon_tensor *t)
     memset(t->hist, 0, (size_t)t->groups * t->bins * sizeof(uint32_t));
 }
 
-/* Bins n contiguous int8 values of one group (n <= 2^18 keeps the 32-bit sums exact). */
-static inline void run_int8(const int8_t *v, uint32_t n, const mon_group *gr, uint32_t *hist,
-                            int64_t *s, uint64_t *sq)
+/*
+ * Values are visited in runs: n values `step` apart (a whole group of whole
+ * rows is one contiguous run; otherwise each channel of the group is a run
+ * down the rows), so the per-value work has no row or group bookkeeping.
+ */
+
+/* A run's loop gets all registers to itself (inlined into the run selection it spills). */
+#if defined(__GNUC__)
+#define MON_NOINLINE __attribute__((noinline))
+#else
+#define MON_NOINLINE
+#endif
+
+/* One int8 run (n <= 2^18 keeps the 32-bit sums exact). */
+static MON_NOINLINE void run_int8(const int8_t *v, uint32_t n, size_t step, const mon_group *gr,
+                                  uint32_t *hist, int64_t *s, uint64_t *sq)
 {
     const int32_t lo = gr->lo;
     const uint32_t wm1 = gr->wm1;
     const uint64_t mb = gr->mb;
     int32_t rs = 0;
     uint32_t rsq = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        int32_t q = v[i];
+    for (uint32_t i = 0; i < n; i++, v += step) {
+        int32_t q = *v;
         rs += q;
         rsq += (uint32_t)(q * q);
         int32_t x = q - lo;
@@ -95,34 +108,53 @@ static uint64_t fold(uint64_t fp, uint64_t a, uint64_t b)
     return (fp ^ b) * 0x100000001B3ull;
 }
 
+/* Calls RUN(v, n, step) over every value of group gr (every stride-th row), in long runs. */
+#define FOR_RUNS(T, data, t, gr, stride, RUN)                                                      \
+    do {                                                                                           \
+        uint32_t width_ = (gr)->end - (gr)->first;                                                 \
+        if (width_ == (t)->channels && (stride) == 1) {                                            \
+            uint64_t left_ = (uint64_t)(t)->rows * width_;                                         \
+            for (const T *v_ = (data); left_ > 0;) {                                               \
+                uint32_t k_ = left_ > RUN_MAX ? RUN_MAX : (uint32_t)left_;                         \
+                RUN(v_, k_, 1);                                                                    \
+                v_ += k_;                                                                          \
+                left_ -= k_;                                                                       \
+            }                                                                                      \
+        } else if (width_ >= ((t)->rows + (stride)-1) / (stride)) {                                \
+            /* Wide groups: each row's slice is a run (widths <= 2^18, checked at init). */        \
+            for (uint32_t r_ = 0; r_ < (t)->rows; r_ += (stride))                                  \
+                RUN((data) + (size_t)r_ * (t)->channels + (gr)->first, width_, 1);                 \
+        } else {                                                                                   \
+            /* Tall groups: each channel down the rows is a run. */                                \
+            size_t step_ = (size_t)(t)->channels * (stride);                                       \
+            uint32_t rows_ = ((t)->rows + (stride)-1) / (stride);                                  \
+            for (uint32_t c_ = (gr)->first; c_ < (gr)->end; c_++)                                  \
+                for (uint32_t r_ = 0; r_ < rows_; r_ += RUN_MAX) {                                 \
+                    uint32_t k_ = rows_ - r_ > RUN_MAX ? RUN_MAX : rows_ - r_;                     \
+                    RUN((data) + c_ + (size_t)r_ * step_, k_, step_);                              \
+                }                                                                                  \
+        }                                                                                          \
+    } while (0)
+
 static void add_int8(mon_tensor *t, const int8_t *data, uint32_t stride, double *sum, uint64_t *n)
 {
     int64_t total = 0;
     uint64_t fp = 0xcbf29ce484222325ull;
     for (uint32_t g = 0; g < t->groups; g++) {
-        const mon_group *gr = &t->g[g];
+        mon_group *gr = &t->g[g];
         uint32_t *hist = t->hist + (size_t)g * t->bins;
-        uint32_t width = gr->end - gr->first;
         int64_t s = 0;
         uint64_t sq = 0, values = 0;
-        if (width == t->channels && stride == 1) {
-            /* The group is whole rows: one contiguous run (the common 1-channel case). */
-            uint64_t left = (uint64_t)t->rows * width;
-            for (const int8_t *v = data; left > 0;) {
-                uint32_t k = left > RUN_MAX ? RUN_MAX : (uint32_t)left;
-                run_int8(v, k, gr, hist, &s, &sq);
-                v += k;
-                left -= k;
-                values += k;
-            }
-        } else {
-            /* Groups span at most 2^18 channels (checked at init). */
-            for (uint32_t r = 0; r < t->rows; r += stride, values += width)
-                run_int8(data + (size_t)r * t->channels + gr->first, width, gr, hist, &s, &sq);
-        }
-        t->g[g].count += values;
-        t->g[g].isum += s;
-        t->g[g].isq += sq;
+#define RUN8(v, k, step)                                                                           \
+    do {                                                                                           \
+        run_int8(v, k, step, gr, hist, &s, &sq);                                                   \
+        values += k;                                                                               \
+    } while (0)
+        FOR_RUNS(int8_t, data, t, gr, stride, RUN8);
+#undef RUN8
+        gr->count += values;
+        gr->isum += s;
+        gr->isq += sq;
         total += s;
         *n += values;
         fp = fold(fp, (uint64_t)s, sq);
@@ -138,6 +170,42 @@ static void add_int8(mon_tensor *t, const int8_t *data, uint32_t stride, double 
  */
 #define FLUSH 256u
 
+typedef struct fsums {
+    double s, sq;
+    uint64_t cnt;
+    uint32_t *nonfinite;
+} fsums;
+
+static MON_NOINLINE void run_float(const float *v, uint32_t n, size_t step, const mon_group *gr,
+                                   uint32_t *hist, uint32_t bins, fsums *acc)
+{
+    const float shift = gr->shift, lo = gr->flo, inv = gr->inv, top = (float)bins;
+    float ps = 0, psq = 0;
+    uint32_t pending = 0;
+    for (uint32_t i = 0; i < n; i++, v += step) {
+        float x = *v;
+        if (!isfinite(x)) {
+            (*acc->nonfinite)++;
+            continue;
+        }
+        float d = x - shift;
+        ps += d;
+        psq += d * d;
+        float b = (x - lo) * inv;
+        hist[b < 1.0f ? 0u : b >= top ? bins - 1u : (uint32_t)b]++;
+        if (++pending == FLUSH) {
+            acc->s += ps;
+            acc->sq += psq;
+            acc->cnt += pending;
+            ps = psq = 0;
+            pending = 0;
+        }
+    }
+    acc->s += ps;
+    acc->sq += psq;
+    acc->cnt += pending;
+}
+
 static void add_float(mon_tensor *t, const float *data, uint32_t stride, double *sum, uint64_t *n,
                       uint32_t *nonfinite)
 {
@@ -145,45 +213,19 @@ static void add_float(mon_tensor *t, const float *data, uint32_t stride, double 
     for (uint32_t g = 0; g < t->groups; g++) {
         mon_group *gr = &t->g[g];
         uint32_t *hist = t->hist + (size_t)g * t->bins;
-        const float shift = gr->shift, lo = gr->flo, inv = gr->inv, top = (float)t->bins;
-        double s = 0, sq = 0;
-        float ps = 0, psq = 0;
-        uint64_t cnt = 0;
-        uint32_t pending = 0;
-        for (uint32_t r = 0; r < t->rows; r += stride) {
-            const float *row = data + (size_t)r * t->channels;
-            for (uint32_t c = gr->first; c < gr->end; c++) {
-                float v = row[c];
-                if (!isfinite(v)) {
-                    (*nonfinite)++;
-                    continue;
-                }
-                float d = v - shift;
-                ps += d;
-                psq += d * d;
-                float x = (v - lo) * inv;
-                hist[x < 1.0f ? 0u : x >= top ? t->bins - 1u : (uint32_t)x]++;
-                if (++pending == FLUSH) {
-                    s += ps;
-                    sq += psq;
-                    ps = psq = 0;
-                    cnt += pending;
-                    pending = 0;
-                }
-            }
-        }
-        s += ps;
-        sq += psq;
-        cnt += pending;
-        gr->count += cnt;
-        gr->fsum += s;
-        gr->fsq += sq;
-        *sum += s + (double)shift * (double)cnt;
-        *n += cnt;
+        fsums acc = {0, 0, 0, nonfinite};
+#define RUNF(v, k, step) run_float(v, k, step, gr, hist, t->bins, &acc)
+        FOR_RUNS(float, data, t, gr, stride, RUNF);
+#undef RUNF
+        gr->count += acc.cnt;
+        gr->fsum += acc.s;
+        gr->fsq += acc.sq;
+        *sum += acc.s + (double)gr->shift * (double)acc.cnt;
+        *n += acc.cnt;
         uint64_t bs, bq;
-        memcpy(&bs, &s, 8);
-        memcpy(&bq, &sq, 8);
-        fp = fold(fp, bs ^ cnt, bq);
+        memcpy(&bs, &acc.s, 8);
+        memcpy(&bq, &acc.sq, 8);
+        fp = fold(fp, bs ^ acc.cnt, bq);
     }
     t->fp = fp;
 }

@@ -153,6 +153,94 @@ typedef struct st_assignment_filter {
     int64_t offset;
 } st_assignment_filter;
 
+/* ---- telemetry, alerts, settings, health gates, device encryption keys (migration 0002) ---- */
+
+#define ST_DIGEST8_LEN 16 /* hex of a report's 8-byte model digest prefix */
+#define ST_LAT_BINS 32    /* = TMO_REPORT_LATENCY_BINS */
+
+/*
+ * One stored monitoring report (docs/monitoring.md section 4): a device's
+ * window as uploaded, or a roll-up of several windows of one device and
+ * model (windows > 1, seq_first..seq_last). The scalar columns are copies of
+ * the report's own fields, kept so that queries and alert rules need not
+ * decode the bytes.
+ */
+typedef struct st_report {
+    int64_t id;
+    char device_id[ST_DEVICE_ID_LEN + 1];
+    int64_t seq_first, seq_last;
+    int64_t at;          /* window end, server time (Unix ms) */
+    int64_t received_at; /* when the server stored it (last roll-up for merged rows) */
+    int64_t bundle_id;   /* registry bundle the device ran, 0 unknown */
+    char model[ST_NAME_LEN + 1];
+    char version[ST_VERSION_LEN + 1];
+    char digest[ST_DIGEST8_LEN + 1]; /* model digest prefix (hex), from the report */
+    int64_t windows, inferences, errors, out_inf, events;
+    int64_t dropped;         /* reports lost on the device before this one (monitor + agent buffer) */
+    int64_t lost_inferences; /* inferences in the reports the agent's buffer dropped */
+    double drift;            /* max(psi_in_max, psi_out, psi_conf) */
+    double acc_est;          /* -1 when none */
+    int64_t p95_us;          /* upper bound of the p95 latency bucket */
+    uint32_t latency[ST_LAT_BINS];
+    const uint8_t *data; /* the report bytes: the caller's on insert, valid during a callback */
+    size_t data_len;
+    /* filled by scans, ignored by insert */
+    char group[ST_NAME_LEN + 1];
+    int64_t wave; /* with a deployment filter: the device's wave there (-1 none) */
+} st_report;
+
+typedef struct st_report_filter {
+    const char *device;     /* NULL: any */
+    const char *group;      /* devices now in this group; NULL: any */
+    int64_t deployment;     /* devices assigned to this deployment (fills wave); 0: any */
+    const char *model;      /* NULL: any */
+    const char *version;    /* NULL: any */
+    const char *digest;     /* model digest prefix; NULL: any */
+    int64_t bundle_id;      /* 0: any */
+    int64_t since, until;   /* at in [since, until); until 0: no upper bound */
+    int64_t max_windows;    /* rows with windows <= this; 0: any */
+    int with_data;          /* also read the report bytes */
+    int newest_first;       /* order by seq descending (one device) or at descending */
+    int64_t limit;          /* 0: no limit */
+} st_report_filter;
+
+/* Per-device telemetry bookkeeping. */
+typedef struct st_tdevice {
+    char device_id[ST_DEVICE_ID_LEN + 1];
+    int64_t seq_floor;   /* every sequence number <= floor was received (rows may be pruned) */
+    int64_t last_at;     /* newest report's at */
+    int64_t last_received;
+    int64_t reports, duplicates, dropped, lost_inferences, inferences;
+} st_tdevice;
+
+/* An alert (open -> acknowledged -> resolved; open -> resolved). */
+typedef struct st_alert {
+    int64_t id;
+    char kind[16]; /* drift | accuracy | latency | errors | silent */
+    char device_id[ST_DEVICE_ID_LEN + 1];
+    char digest[ST_DIGEST8_LEN + 1]; /* model the condition is about; "" for silent */
+    char model[ST_NAME_LEN + 1];
+    char version[ST_VERSION_LEN + 1];
+    char state[16]; /* open | acknowledged | resolved */
+    char message[ST_REASON_LEN + 1];
+    double value, threshold;
+    int64_t opened_at, updated_at, acked_at, resolved_at;
+    char acked_by[ST_NAME_LEN + 1], resolved_by[ST_NAME_LEN + 1];
+} st_alert;
+
+typedef struct st_alert_filter {
+    const char *state;  /* "open" | "acknowledged" | "resolved" | "active" (not resolved); NULL any */
+    const char *device; /* NULL: any */
+    const char *group;  /* devices now in this group; NULL: any */
+    const char *kind;   /* NULL: any */
+    int64_t since;      /* updated_at >= since */
+    int64_t limit, offset;
+} st_alert_filter;
+
+typedef int (*st_report_cb)(void *ctx, const st_report *r);
+typedef int (*st_alert_cb)(void *ctx, const st_alert *a);
+typedef int (*st_id_cb)(void *ctx, const char *device_id, int64_t last_activity);
+
 /* Callbacks of the list operations; return non-zero to stop early. Records are valid during the call. */
 typedef int (*st_token_cb)(void *ctx, const st_token *t);
 typedef int (*st_device_cb)(void *ctx, const st_device *d);
@@ -231,6 +319,53 @@ typedef struct store_ops {
     /* Every `pending` assignment of a deployment becomes `cancelled` with reason. */
     int (*assignment_cancel_pending)(store *s, int64_t deployment, const char *reason, int64_t now,
                                      int64_t *changed);
+    /* ---- telemetry (migration 0002) ---- */
+    /*
+     * Stores a report. Unless rollup, it is a duplicate (ST_CONFLICT, counted
+     * in the device's duplicates) when its sequence range overlaps a stored
+     * row of the device or lies at or below the device's seq_floor; otherwise
+     * the device's counters advance. A rollup row replaces rows the caller
+     * deleted in the same transaction and touches no counter. Sets r->id.
+     */
+    int (*report_insert)(store *s, st_report *r, int rollup);
+    int (*report_scan)(store *s, const st_report_filter *f, st_report_cb cb, void *ctx);
+    int (*report_delete)(store *s, int64_t id);
+    /* Deletes rows with at < before, raising each device's seq_floor over them. */
+    int (*report_prune)(store *s, int64_t before, int64_t *removed);
+    int (*tdevice_get)(store *s, const char *device, st_tdevice *out);
+    /*
+     * Devices seen at least once whose last activity (check-in or report) is
+     * before `before`, with that time.
+     */
+    int (*devices_silent)(store *s, int64_t before, st_id_cb cb, void *ctx);
+
+    /* ---- alerts ---- */
+    /* ST_CONFLICT when an unresolved alert of the same device, kind and digest exists. */
+    int (*alert_insert)(store *s, st_alert *a);
+    int (*alert_get)(store *s, int64_t id, st_alert *out);
+    /* The unresolved alert of (device, kind, digest); ST_NOT_FOUND when none. */
+    int (*alert_active)(store *s, const char *device, const char *kind, const char *digest,
+                        st_alert *out);
+    /* Writes state, message, value, threshold, updated_at, acked_*, resolved_*. */
+    int (*alert_update)(store *s, const st_alert *a);
+    /* Newest first. */
+    int (*alert_list)(store *s, const st_alert_filter *f, st_alert_cb cb, void *ctx);
+    int (*alert_count)(store *s, const st_alert_filter *f, int64_t *count);
+
+    /* ---- settings (small JSON documents by key) ---- */
+    int (*setting_get)(store *s, const char *key, char **value); /* heap; ST_NOT_FOUND */
+    int (*setting_set)(store *s, const char *key, const char *value, int64_t now);
+
+    /* ---- deployment health gates ---- */
+    int (*gate_set)(store *s, int64_t deployment, const char *policy_json);
+    /* Heap strings (either may be NULL out); ST_NOT_FOUND when the deployment has no gate. */
+    int (*gate_get)(store *s, int64_t deployment, char **policy_json, char **result_json);
+    int (*gate_result)(store *s, int64_t deployment, const char *result_json, int64_t now);
+
+    /* ---- device encryption keys (ECDH recipients of bundle key wraps) ---- */
+    int (*device_enc_key_set)(store *s, const char *device, const uint8_t pub[ST_PUBKEY_LEN],
+                              int64_t now);
+    int (*device_enc_key_get)(store *s, const char *device, uint8_t pub[ST_PUBKEY_LEN]);
 } store_ops;
 
 struct store {

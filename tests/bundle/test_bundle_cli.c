@@ -170,6 +170,38 @@ static void pack_inspect_verify(void **state)
     assert_int_equal(cli("bundle verify b.tmb"), 2);
 }
 
+/* --profile-data adds PROFILE and KAT sections; verify reproduces the KAT with the runtime. */
+static void pack_with_profile(void **state)
+{
+    (void)state;
+    float data[10][4];
+    for (int s = 0; s < 10; s++)
+        for (int i = 0; i < 4; i++)
+            data[s][i] = (float)(s - i) * 0.75f;
+    char p[512], e[256];
+    snprintf(p, sizeof p, "%s/profile.raw", dir);
+    assert_int_equal(host_write_file(p, data, sizeof data, e, sizeof e), 0);
+    assert_int_equal(cli("bundle pack model.tflite --name acme/fc --version 1.0.0 --counter 1 "
+                         "--sign sign.key --cert sign.cert --profile-data profile.raw --kat 3 "
+                         "--out p.tmb"),
+                     0);
+    assert_non_null(strstr(out, "10 samples"));
+    assert_non_null(strstr(out, "3 known-answer vector(s)"));
+    assert_int_equal(cli("bundle inspect p.tmb"), 0);
+    assert_non_null(strstr(out, "PROFILE"));
+    assert_non_null(strstr(out, "KAT"));
+    assert_int_equal(cli("bundle verify p.tmb --root root.pub"), 0);
+    assert_non_null(strstr(out, "3 known-answer vector(s) reproduced"));
+    /* Data whose size is not a whole number of input tensors is refused. */
+    assert_int_equal(host_write_file(p, data, sizeof data - 2, e, sizeof e), 0);
+    assert_int_equal(cli("bundle pack model.tflite --name acme/fc --version 1.0.0 --counter 1 "
+                         "--sign sign.key --cert sign.cert --profile-data profile.raw --out q.tmb"),
+                     1);
+    assert_int_equal(cli("bundle pack model.tflite --name acme/fc --version 1.0.0 --counter 1 "
+                         "--sign sign.key --cert sign.cert --kat 2 --out q.tmb"),
+                     2);
+}
+
 static void pack_refusals(void **state)
 {
     (void)state;
@@ -205,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keys_and_certificate),
         cmocka_unit_test(pack_inspect_verify),
+        cmocka_unit_test(pack_with_profile),
         cmocka_unit_test(pack_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -113,7 +113,7 @@ static void many_recipients(void **state)
     /* Each other recipient opens it too (host path, independent unwrap) [B-6.6]. */
     for (int i = 0; i < 4; i++) {
         host_verify_in hin = {
-            (const uint8_t(*)[TMO_P256_PUBLIC_KEY_LEN])F.roots, 1, 0, &extra[i], FX_NOW, 0, NULL};
+            (const uint8_t(*)[TMO_P256_PUBLIC_KEY_LEN])F.roots, 1, 0, &extra[i], FX_NOW, 0, NULL, 0};
         host_verify_out out;
         assert_int_equal(host_bundle_verify(b, len, &hin, &out), TMO_OK);
         assert_true(out.gcm_tag_checked);

@@ -51,6 +51,26 @@ DECLARE(int, assignment_counts, int64_t deployment, st_count_cb cb, void *ctx)
 DECLARE(int, assignment_cancel_pending, int64_t deployment, const char *reason, int64_t now,
         int64_t *changed)
 
+DECLARE(int, report_insert, st_report *r, int rollup)
+DECLARE(int, report_scan, const st_report_filter *f, st_report_cb cb, void *ctx)
+DECLARE(int, report_delete, int64_t id)
+DECLARE(int, report_prune, int64_t before, int64_t *removed)
+DECLARE(int, tdevice_get, const char *device, st_tdevice *out)
+DECLARE(int, devices_silent, int64_t before, st_id_cb cb, void *ctx)
+DECLARE(int, alert_insert, st_alert *a)
+DECLARE(int, alert_get, int64_t id, st_alert *out)
+DECLARE(int, alert_active, const char *device, const char *kind, const char *digest, st_alert *out)
+DECLARE(int, alert_update, const st_alert *a)
+DECLARE(int, alert_list, const st_alert_filter *f, st_alert_cb cb, void *ctx)
+DECLARE(int, alert_count, const st_alert_filter *f, int64_t *count)
+DECLARE(int, setting_get, const char *key, char **value)
+DECLARE(int, setting_set, const char *key, const char *value, int64_t now)
+DECLARE(int, gate_set, int64_t deployment, const char *policy_json)
+DECLARE(int, gate_get, int64_t deployment, char **policy_json, char **result_json)
+DECLARE(int, gate_result, int64_t deployment, const char *result_json, int64_t now)
+DECLARE(int, device_enc_key_set, const char *device, const uint8_t pub[ST_PUBKEY_LEN], int64_t now)
+DECLARE(int, device_enc_key_get, const char *device, uint8_t pub[ST_PUBKEY_LEN])
+
 #define OP(name) .name = sqlite_##name
 
 const store_ops sqlite_store_ops = {
@@ -97,4 +117,23 @@ const store_ops sqlite_store_ops = {
     OP(assignments_of_deployment),
     OP(assignment_counts),
     OP(assignment_cancel_pending),
+    OP(report_insert),
+    OP(report_scan),
+    OP(report_delete),
+    OP(report_prune),
+    OP(tdevice_get),
+    OP(devices_silent),
+    OP(alert_insert),
+    OP(alert_get),
+    OP(alert_active),
+    OP(alert_update),
+    OP(alert_list),
+    OP(alert_count),
+    OP(setting_get),
+    OP(setting_set),
+    OP(gate_set),
+    OP(gate_get),
+    OP(gate_result),
+    OP(device_enc_key_set),
+    OP(device_enc_key_get),
 };

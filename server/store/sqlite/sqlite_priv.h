@@ -10,7 +10,7 @@
 
 #include "store.h"
 
-#define SQ_STMT_CACHE 64 /* distinct statements per connection; more are prepared per call */
+#define SQ_STMT_CACHE 128 /* distinct statements per connection; more are prepared per call */
 
 typedef struct sq_conn {
     sqlite3 *db;

@@ -1,0 +1,72 @@
+// Time-series charts on uPlot (the npm package, vendored into the build by
+// web/CMakeLists.txt and loaded by index.html as the global `uPlot`).
+// A chart is made once per page and fed new data on every refresh.
+
+import { h } from './dom.js';
+
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
+
+export function chartsAvailable() {
+  return typeof window.uPlot === 'function';
+}
+
+// timeChart({title, unit, series: [{label}], height, fmt}) -> {el, set(xsMs, ...ys)}
+// Missing points are null (gaps). fmt formats axis and legend values.
+export function timeChart({ title, unit = '', series, height = 180, fmt = (v) => v.toFixed(2), yRange }) {
+  const box = h('div', { class: 'chart' });
+  const el = h('figure', { class: 'chart-card' }, h('figcaption', null, title, unit ? ` (${unit})` : ''), box);
+  if (!chartsAvailable()) {
+    box.append(h('p', { class: 'muted' },
+      'Charts unavailable: this server was built without web/node_modules (see docs/dashboard.md).'));
+    return { el, set() {} };
+  }
+  let plot = null;
+  let last = null;
+  const opts = (width) => ({
+    width,
+    height,
+    legend: { live: true },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: yRange ? { range: yRange } : { auto: true } },
+    axes: [
+      { stroke: '#475569', grid: { stroke: '#e2e8f0' } },
+      { stroke: '#475569', grid: { stroke: '#e2e8f0' }, size: 56, values: (u, vals) => vals.map((v) => (v === null ? '' : fmt(v))) },
+    ],
+    series: [
+      { label: 'time', value: (u, v) => (v === null ? '-' : new Date(v * 1000).toISOString().slice(11, 19)) },
+      ...series.map((s, i) => ({
+        label: s.label,
+        stroke: s.color || COLORS[i % COLORS.length],
+        width: 1.5,
+        spanGaps: false,
+        points: { show: true, size: 4 },
+        value: (u, v) => (v === null || v === undefined ? '-' : fmt(v)),
+      })),
+    ],
+  });
+  const width = () => Math.max(280, (box.clientWidth || 560) - 4);
+  new ResizeObserver(() => {
+    if (plot && Math.abs(plot.width - width()) > 8) plot.setSize({ width: width(), height });
+  }).observe(box);
+  return {
+    el,
+    // xs in Unix milliseconds; each ys array as long as xs.
+    set(xs, ...ys) {
+      const data = [xs.map((x) => x / 1000), ...ys];
+      const key = JSON.stringify(data);
+      if (key === last) return;
+      last = key;
+      if (!xs.length) {
+        if (plot) { plot.destroy(); plot = null; }
+        box.replaceChildren(h('p', { class: 'muted' }, 'no data yet'));
+        return;
+      }
+      if (!plot) {
+        box.replaceChildren();
+        plot = new window.uPlot(opts(width()), data, box);
+      } else {
+        plot.setData(data);
+      }
+    },
+  };
+}
