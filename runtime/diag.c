@@ -46,6 +46,15 @@ size_t tmo_strlen(const char *s)
     return n;
 }
 
+int tmo_bytes_equal(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return 0;
+    return 1;
+}
+
 tmo_err diag_set(tmo_diag *d, tmo_err err, tmo_where where, int32_t index, const char *field,
                  const char *problem)
 {

@@ -11,6 +11,13 @@
 /* Length of a NUL-terminated static string (no libc strlen in the device library). */
 size_t tmo_strlen(const char *s);
 
+/*
+ * Whether a[0..n) equals b[0..n). The device library links only
+ * memcpy/memset/memmove from libc; this replaces memcmp. Not constant-time:
+ * secrets are compared by the PSA implementation, never here.
+ */
+int tmo_bytes_equal(const void *a, const void *b, size_t n);
+
 /* Records an error and returns it, so callers can `return diag_set(...)`. */
 tmo_err diag_set(tmo_diag *d, tmo_err err, tmo_where where, int32_t index, const char *field,
                  const char *problem);

@@ -27,7 +27,7 @@ tmo_err tmo_bundle_cert_parse(tmo_bundle_cert *c, const uint8_t *bytes, size_t l
     memset(c, 0, sizeof *c);
     if (len < TMO_CERT_TBS_FIXED + TMO_P256_SIGNATURE_LEN)
         return bad(diag, "cert.length", "shorter than a certificate");
-    if (memcmp(bytes, TMO_CERT_MAGIC, 4) != 0)
+    if (!tmo_bytes_equal(bytes, TMO_CERT_MAGIC, 4))
         return bad(diag, "cert.magic", "not a tinymlops certificate (magic is not \"TMOC\")");
     c->version = bytes[4];
     c->alg = bytes[5];

@@ -60,7 +60,7 @@ tmo_err tmo_bundle_header_decode(tmo_bundle_header *h, const uint8_t bytes[TMO_B
     h->payload_length = le32(bytes + 20);
     h->reserved = le64(bytes + 24);
 
-    if (memcmp(h->magic, TMO_BUNDLE_MAGIC, 4) != 0)
+    if (!tmo_bytes_equal(h->magic, TMO_BUNDLE_MAGIC, 4))
         return bad_header(diag, TMO_EBADBUNDLE, "header.magic",
                           "not a tinymlops bundle (magic is not \"TMOB\")");
     if (h->format_version != TMO_BUNDLE_FORMAT_VERSION) {

@@ -44,7 +44,7 @@ static tmo_err check_arch(const tmo_bundle_manifest *m, const char *arch, tmo_di
     for (uint32_t i = 0; arch != NULL && i < m->arch_count; i++) {
         uint32_t len;
         const char *a = tmo_bundle_manifest_arch(m, i, &len);
-        if (len == n && memcmp(a, arch, n) == 0)
+        if (len == n && tmo_bytes_equal(a, arch, n))
             return TMO_OK;
     }
     return diag_set(diag, TMO_ETARGET, TMO_AT_NONE, -1, "target.arch",

@@ -296,7 +296,8 @@ static tmo_err authenticate(walk *w, const tmo_bundle_env *env,
     tmo_bundle_manifest *m = &b->manifest;
     if ((e = tmo_bundle_manifest_parse(m, b->manifest_bytes, w->manifest_len, diag)) != TMO_OK)
         return e;
-    if (m->name_len < cert.prefix_len || memcmp(m->name, cert.prefix, cert.prefix_len) != 0)
+    if (m->name_len < cert.prefix_len ||
+        !tmo_bytes_equal(m->name, cert.prefix, cert.prefix_len))
         return diag_set(diag, TMO_ECERT, TMO_AT_NONE, -1, "cert.prefix",
                         "model name is outside the model prefix the signing key is certified for");
     if (m->payload_size != b->header.payload_length)

@@ -53,7 +53,7 @@ static tmo_err parse(const uint8_t *b, size_t len, kat_head *h, tmo_diag *d)
         return diag_set(d, TMO_EINVAL, TMO_AT_NONE, -1, "kat", "NULL argument");
     if (len < TMO_KAT_HEADER_SIZE)
         return bad(d, "kat.header", "shorter than the header", len);
-    if (memcmp(b, TMO_KAT_MAGIC, 4) != 0)
+    if (!tmo_bytes_equal(b, TMO_KAT_MAGIC, 4))
         return bad(d, "kat.magic", "not a KAT (magic is not TMOK)", 0);
     if (mon_le16(b + TMO_KH_VERSION) != TMO_KAT_VERSION) {
         diag_set(d, TMO_EUNSUPPORTED, TMO_AT_NONE, -1, "kat.version",

@@ -220,7 +220,7 @@ static tmo_err parse_header(cursor *c, tmo_profile *p)
     if (c->len < TMO_PROFILE_HEADER_SIZE)
         return bad_value(c, "profile.header", "shorter than the header", c->len, (int64_t)c->len,
                          TMO_PROFILE_HEADER_SIZE);
-    if (memcmp(h, TMO_PROFILE_MAGIC, 4) != 0)
+    if (!tmo_bytes_equal(h, TMO_PROFILE_MAGIC, 4))
         return bad(c, "profile.magic", "not a profile (magic is not TMOP)", 0);
     if (mon_le16(h + TMO_PH_VERSION) != TMO_PROFILE_VERSION) {
         diag_set(c->d, TMO_EUNSUPPORTED, TMO_AT_NONE, -1, "profile.version",

@@ -128,7 +128,7 @@ static int decode_slot(const uint8_t *p, tmo_update_slot *s)
 
 tmo_err journal_decode(const uint8_t rec[TMO_JOURNAL_RECORD_LEN], tmo_update_state *st)
 {
-    if (memcmp(rec, TMO_JOURNAL_MAGIC, 4) != 0 || get16(rec + 4) != TMO_JOURNAL_VERSION ||
+    if (!tmo_bytes_equal(rec, TMO_JOURNAL_MAGIC, 4) || get16(rec + 4) != TMO_JOURNAL_VERSION ||
         get16(rec + 6) != TMO_JOURNAL_RECORD_LEN ||
         get32(rec + CRC_AT) != journal_crc32(rec, CRC_AT))
         return TMO_PORT_ECORRUPT;

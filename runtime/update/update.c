@@ -73,7 +73,7 @@ uint8_t tmo_update_inactive_slot(const tmo_update *u)
 static int same_bundle(const tmo_update_slot *s, uint32_t size, const uint8_t *digest)
 {
     return digest != NULL && s->has_digest && s->size == size &&
-           memcmp(s->digest, digest, TMO_SHA256_LEN) == 0;
+           tmo_bytes_equal(s->digest, digest, TMO_SHA256_LEN);
 }
 
 /* Where begin writes: the inactive slot; with no active slot, one already holding this bundle. */
