@@ -111,6 +111,7 @@ static int open_engine(agent *a, char *err, size_t err_len)
     uc.env.counter = &a->counter.port;
     uc.env.clock = &a->clock;
     uc.env.caps = &a->caps;
+    uc.env.device_key = a->enc_key; /* encrypted bundles (agent_enc.c) */
     uc.max_trial_boots = a->cfg.max_trial_boots;
     tmo_diag d;
     if (tmo_update_open(&a->update, &uc, &d) != TMO_OK) {
@@ -148,6 +149,10 @@ agent *agent_open(const agent_config *cfg, char *err, size_t err_len)
     }
     if (cfg->name == NULL)
         snprintf(a->name, sizeof a->name, "%.8s", a->device_id);
+    if (enc_key_load(a, err, err_len) != 0 || telemetry_open(a, err, err_len) != 0) {
+        agent_close(a);
+        return NULL;
+    }
     state_load(a);
     char boot_err[300];
     if (profile_load(a, err, err_len) != 0 || roots_load(a, err, err_len) != 0 ||
@@ -178,7 +183,9 @@ void agent_close(agent *a)
 {
     if (a == NULL)
         return;
-    model_unload(a);
+    model_unload(a); /* closes the open telemetry window: its report is on disk */
+    telemetry_close(a);
+    enc_key_close(a);
     hc_close(a->hc);
     tmo_posix_storage_close(&a->storage);
     if (a->key != 0)
@@ -252,9 +259,12 @@ int64_t agent_step(agent *a)
             a->next_checkin_ms = agent_now_ms(a) + agent_retry_delay(a, ++a->checkin_failures);
         }
     }
+    int64_t tel_wait = telemetry_step(a);
     status_publish(a);
     now = agent_now_ms(a);
     int64_t wait = until(a->next_checkin_ms, now);
+    if (tel_wait < wait)
+        wait = tel_wait;
     if (a->flush && a->checkin_failures == 0)
         wait = 0;
     if (a->job.phase != JOB_IDLE && until(a->job.next_ms, now) < wait)

@@ -19,7 +19,8 @@
 typedef enum {
     AGENT_FAULT_NONE = 0,
     AGENT_FAULT_FORGE_SIGNATURE, /* sign a different canonical string than the one sent */
-    AGENT_FAULT_REPLAY           /* re-send the first signed check-in's headers and body */
+    AGENT_FAULT_REPLAY,          /* re-send the first signed check-in's headers and body */
+    AGENT_FAULT_LOSE_TELEMETRY_ACK /* ignore the first telemetry upload's answer (sent again) */
 } agent_fault;
 
 typedef struct agent_config {
@@ -50,12 +51,26 @@ typedef struct agent_config {
     /* Keep the device key's scalar in RAM and import it into PSA only around each signature:
        mbedTLS 2.28 has 32 key slots per process, far fewer than a simulated fleet. */
     int key_per_use;
-    /* Network fault injection, called on the step thread: before every request with body NULL
-       (nonzero: fail it as if the server were unreachable, nothing is sent) and after every
-       response with its body (the hook may change bytes, e.g. corruption in transit). */
-    int (*net_hook)(void *ctx, const char *method, const char *path, uint8_t *body, size_t len);
+    /* Network hook, called on the step thread around every request: AGENT_NET_BEFORE when
+       nothing is sent yet (nonzero: fail it as if the server were unreachable; nothing else
+       follows), then AGENT_NET_AFTER with the response body (the hook may change its bytes,
+       e.g. corruption in transit) or AGENT_NET_FAILED (no response). No PSA call happens
+       between BEFORE and AFTER/FAILED, so a simulator may let other agents' steps use PSA
+       meanwhile. */
+    int (*net_hook)(void *ctx, int phase, const char *method, const char *path, uint8_t *body,
+                    size_t len);
     void *net_ctx;
+    /* ---- telemetry (docs/agent.md "Telemetry"; 0 = the default in brackets) ---- */
+    int telemetry_off;              /* 1: no monitor, no reports, no uploads */
+    uint32_t telemetry_window;      /* inferences per report window [100] */
+    int telemetry_window_s;         /* a window with inferences closes after this long [60] */
+    int telemetry_interval_s;       /* seconds between uploads [the check-in interval] */
+    int telemetry_batch;            /* reports per upload [32] */
+    uint32_t telemetry_max_reports; /* buffer bound: reports kept on disk [1000] */
+    uint64_t telemetry_max_bytes;   /* buffer bound: bytes on disk [4 MiB] */
 } agent_config;
+
+enum { AGENT_NET_BEFORE = 0, AGENT_NET_AFTER = 1, AGENT_NET_FAILED = 2 };
 
 typedef struct agent agent;
 
@@ -106,6 +121,14 @@ struct tmo_interp;
 enum { AGENT_RUN_OK = 0, AGENT_RUN_MODEL_ERROR = 1, AGENT_RUN_CALLER_ERROR = -1 };
 typedef int (*agent_run_fn)(void *ctx, struct tmo_interp *it, const agent_model_view *m);
 int agent_infer_with(agent *a, agent_run_fn fn, void *ctx, char *err, size_t err_len);
+
+/*
+ * Hands the agent a monitoring report made outside it (a simulator running
+ * its own monitor through agent_infer_with): it is numbered, buffered on
+ * disk and uploaded like the agent's own, for the model now running. Any
+ * thread. 0, or -1 (not buffered: counted as dropped).
+ */
+int agent_telemetry_submit(agent *a, const uint8_t *report, size_t len);
 
 /* Changes the device clock's skew (cfg.clock_skew_ms) of a running agent; step thread only. */
 void agent_set_clock_skew(agent *a, int64_t skew_ms);

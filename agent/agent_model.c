@@ -98,7 +98,11 @@ int model_load_active(agent *a, char *err, size_t err_len)
         free_model(hm, kat);
         return -1;
     }
+    char version[24];
+    snprintf(version, sizeof version, "%u.%u.%u", st->slot[slot].version.major,
+             st->slot[slot].version.minor, st->slot[slot].version.patch);
     pthread_mutex_lock(&a->run.lock);
+    telemetry_swap(a, st->slot[slot].digest, st->slot[slot].name, version);
     host_model *old = a->run.hm;
     uint8_t *old_kat = a->run.kat, *old_profile = a->run.profile;
     a->run.hm = hm;
@@ -123,6 +127,7 @@ int model_load_active(agent *a, char *err, size_t err_len)
 void model_unload(agent *a)
 {
     pthread_mutex_lock(&a->run.lock);
+    telemetry_swap(a, NULL, NULL, NULL);
     host_model *old = a->run.hm;
     uint8_t *kat = a->run.kat, *profile = a->run.profile;
     a->run.hm = NULL;
@@ -228,7 +233,7 @@ static int infer_locked(agent *a, const void *in, size_t in_len, void *out, size
             memcpy(io.data, (const uint8_t *)in + at, io.bytes);
             at += (uint32_t)io.bytes;
         }
-    tmo_err e = tmo_interp_invoke(it);
+    tmo_err e = telemetry_invoke(a, it); /* with the device monitor attached */
     if (e != TMO_OK) {
         snprintf(err, err_len, "invoke failed: %s", tmo_err_name(e));
         return -2; /* the model's fault, unlike a wrong request */

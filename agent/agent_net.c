@@ -81,11 +81,11 @@ int net_request(agent *a, const char *method, const char *path, const char *body
     uint64_t t0 = device_clock_ms(a);
     int rc = hc_request(a->hc, method, path, body != NULL ? "application/json" : NULL, body, len,
                         headers, resp, err, sizeof err);
+    net_hook_after(a, method, path, rc == 0 ? resp : NULL);
     if (rc != 0) {
         agent_error(a, "server unreachable: %s", err);
         return -1;
     }
-    net_hook_response(a, method, path, resp);
     correct_clock(a, resp, t0, device_clock_ms(a));
     return 0;
 }
@@ -116,8 +116,9 @@ int net_enroll(agent *a)
         return AGENT_FATAL;
     }
     devauth_b64_encode(sig, sizeof sig, proof_b64, sizeof proof_b64);
-    json_t *body = json_pack("{s:s,s:s,s:O,s:s}", "token", token, "public_key", pub_b64, "profile",
-                             a->profile, "proof", proof_b64);
+    json_t *body = json_pack("{s:s,s:s,s:O,s:s,s:o}", "token", token, "public_key", pub_b64,
+                             "profile", a->profile, "proof", proof_b64, "enc_public_key",
+                             enc_key_b64(a));
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     hc_response r;
@@ -131,11 +132,11 @@ int net_enroll(agent *a)
     int rc = hc_request(a->hc, "POST", "/api/v1/device/enroll", "application/json", text,
                         strlen(text), NULL, &r, err, sizeof err);
     free(text);
+    net_hook_after(a, "POST", "/api/v1/device/enroll", rc == 0 ? &r : NULL);
     if (rc != 0) {
         agent_error(a, "enrollment: server unreachable: %s", err);
         return -1;
     }
-    net_hook_response(a, "POST", "/api/v1/device/enroll", &r);
     correct_clock(a, &r, t0, device_clock_ms(a));
     int out = -1;
     if (r.status == 200 || r.status == 201) {
@@ -180,8 +181,10 @@ static json_t *checkin_body(agent *a, int64_t *max_seq)
                   "runtime_version", rt, "health", health, "reports", reports_pending(a, max_seq));
     if (st->active != TMO_UPDATE_NO_SLOT)
         json_object_set_new(b, "active_slot", json_string(status_slot_name(st->active)));
-    if (!a->profile_sent)
+    if (!a->profile_sent) {
         json_object_set(b, "profile", a->profile);
+        json_object_set_new(b, "enc_public_key", enc_key_b64(a)); /* signed: authoritative (P-27) */
+    }
     return b;
 }
 

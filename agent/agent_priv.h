@@ -68,6 +68,9 @@ struct agent {
     char name[40];
     char last_error[512];
     /* identity */
+    psa_key_id_t enc_key; /* ECDH key unwrapping bundle keys (agent_enc.c); 0 with key_per_use */
+    uint8_t enc_pub[65];
+    struct agent_tel *tel; /* telemetry (agent_telemetry.c); NULL when off */
     psa_key_id_t key;    /* 0 with cfg.key_per_use: imported per signature from key_priv */
     uint8_t key_priv[32]; /* only with cfg.key_per_use */
     uint8_t pub[65];
@@ -121,8 +124,27 @@ psa_key_id_t key_acquire(agent *a);
 void key_release(agent *a, psa_key_id_t key);
 /* cfg.net_hook before a request: nonzero when the request must fail as unreachable. */
 int net_hook_blocks(agent *a, const char *method, const char *path);
-/* cfg.net_hook after a response (may change the body bytes). */
-void net_hook_response(agent *a, const char *method, const char *path, hc_response *r);
+/* cfg.net_hook after the request: r is the response (may change its body) or NULL (none). */
+void net_hook_after(agent *a, const char *method, const char *path, hc_response *r);
+
+/* ---- agent_enc.c: the device encryption key ---- */
+int enc_key_load(agent *a, char *err, size_t err_len); /* loads or makes enc.key, imports it */
+void enc_key_close(agent *a);
+json_t *enc_key_b64(const agent *a); /* base64 of the public key (new reference) */
+
+/* ---- agent_telemetry.c: the monitor and report uploads ---- */
+int telemetry_open(agent *a, char *err, size_t err_len);
+void telemetry_close(agent *a);
+/* [model lock] Before the running model changes: closes the window (its report belongs to the
+   old model) and detaches the monitor; digest, model, version: the new bundle's (NULL when
+   unloading). */
+void telemetry_swap(agent *a, const uint8_t *digest, const char *model, const char *version);
+/* [model lock] Invokes the running model with the monitor attached (attached on first use). */
+tmo_err telemetry_invoke(agent *a, tmo_interp *it);
+/* Closes a stale window, uploads when due; returns ms until something is due. Step thread. */
+int64_t telemetry_step(agent *a);
+/* Buffer state for agent_status (new reference). */
+json_t *telemetry_status(agent *a);
 
 /* ---- agent_files.c: durable files in the state dir ---- */
 int files_write_json(agent *a, const char *name, json_t *value);

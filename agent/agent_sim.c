@@ -18,9 +18,14 @@ psa_key_id_t key_acquire(agent *a)
 {
     if (!a->cfg.key_per_use)
         return a->key;
+    /* Only the scalar: exporting the public key again would cost a point multiplication. */
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&attr, 256);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_SIGN_HASH);
+    psa_set_key_algorithm(&attr, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
     psa_key_id_t key = 0;
-    uint8_t pub[DEVAUTH_PUBKEY_LEN];
-    if (devauth_import_private(a->key_priv, &key, pub) != 0)
+    if (psa_import_key(&attr, a->key_priv, sizeof a->key_priv, &key) != PSA_SUCCESS)
         return 0;
     return key;
 }
@@ -33,13 +38,18 @@ void key_release(agent *a, psa_key_id_t key)
 
 int net_hook_blocks(agent *a, const char *method, const char *path)
 {
-    return a->cfg.net_hook != NULL && a->cfg.net_hook(a->cfg.net_ctx, method, path, NULL, 0) != 0;
+    return a->cfg.net_hook != NULL &&
+           a->cfg.net_hook(a->cfg.net_ctx, AGENT_NET_BEFORE, method, path, NULL, 0) != 0;
 }
 
-void net_hook_response(agent *a, const char *method, const char *path, hc_response *r)
+void net_hook_after(agent *a, const char *method, const char *path, hc_response *r)
 {
-    if (a->cfg.net_hook != NULL && r->body != NULL)
-        a->cfg.net_hook(a->cfg.net_ctx, method, path, r->body, r->body_len);
+    if (a->cfg.net_hook == NULL)
+        return;
+    if (r != NULL)
+        a->cfg.net_hook(a->cfg.net_ctx, AGENT_NET_AFTER, method, path, r->body, r->body_len);
+    else
+        a->cfg.net_hook(a->cfg.net_ctx, AGENT_NET_FAILED, method, path, NULL, 0);
 }
 
 void agent_set_clock_skew(agent *a, int64_t skew_ms)

@@ -94,6 +94,7 @@ void status_publish(agent *a)
                   "clock_offset_ms", (json_int_t)a->clock_offset_ms, "checkins_ok",
                   (json_int_t)a->checkins_ok, "checkins_failed", (json_int_t)a->checkins_failed,
                   "pending_reports", (json_int_t)json_array_size(a->reports));
+    json_object_set_new(s, "telemetry", telemetry_status(a));
     json_object_set_new(
         s, "active_slot",
         st->active == TMO_UPDATE_NO_SLOT ? json_null() : json_string(status_slot_name(st->active)));

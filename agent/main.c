@@ -20,7 +20,11 @@ static const char *usage =
     "         [--slot-size BYTES] [--download-chunk BYTES] [--download-delay-ms MS]\n"
     "         [--health-inferences N] [--health-seconds S] [--max-trial-boots N] [--max-backoff "
     "S]\n"
-    "         [--name NAME] [--test-fault forge-signature|replay] [--test-clock-skew-ms MS]\n"
+    "         [--telemetry-window N] [--telemetry-window-s S] [--telemetry-interval S]\n"
+    "         [--telemetry-batch N] [--telemetry-max-reports N] [--telemetry-max-bytes B]\n"
+    "         [--telemetry off]\n"
+    "         [--name NAME] [--test-fault forge-signature|replay|lose-telemetry-ack]\n"
+    "         [--test-clock-skew-ms MS]\n"
     "The enrollment token may also come from the environment variable TMO_ENROLL_TOKEN.\n";
 
 static volatile sig_atomic_t stopping;
@@ -99,6 +103,24 @@ static int parse(int argc, char **argv, agent_config *c, const char **roots,
             c->fault = AGENT_FAULT_FORGE_SIGNATURE;
         else if (strcmp(o, "--test-fault") == 0 && strcmp(v, "replay") == 0)
             c->fault = AGENT_FAULT_REPLAY;
+        else if (strcmp(o, "--test-fault") == 0 && strcmp(v, "lose-telemetry-ack") == 0)
+            c->fault = AGENT_FAULT_LOSE_TELEMETRY_ACK;
+        else if (strcmp(o, "--telemetry") == 0 && strcmp(v, "off") == 0)
+            c->telemetry_off = 1;
+        else if (strcmp(o, "--telemetry-window") == 0 && (rc = number(o, v, 1, 1000000, &n)) == 0)
+            c->telemetry_window = (uint32_t)n;
+        else if (strcmp(o, "--telemetry-window-s") == 0 && (rc = number(o, v, 1, 86400, &n)) == 0)
+            c->telemetry_window_s = (int)n;
+        else if (strcmp(o, "--telemetry-interval") == 0 && (rc = number(o, v, 1, 86400, &n)) == 0)
+            c->telemetry_interval_s = (int)n;
+        else if (strcmp(o, "--telemetry-batch") == 0 && (rc = number(o, v, 1, 64, &n)) == 0)
+            c->telemetry_batch = (int)n;
+        else if (strcmp(o, "--telemetry-max-reports") == 0 &&
+                 (rc = number(o, v, 1, 1000000, &n)) == 0)
+            c->telemetry_max_reports = (uint32_t)n;
+        else if (strcmp(o, "--telemetry-max-bytes") == 0 &&
+                 (rc = number(o, v, 4096, 1LL << 34, &n)) == 0)
+            c->telemetry_max_bytes = (uint64_t)n;
         else if (rc == 0) {
             fprintf(stderr, "tinymlops-agent: unknown option or value: %s %s\n%s", o, v, usage);
             return -1;

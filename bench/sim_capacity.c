@@ -172,8 +172,8 @@ static int wait_for(sim *s, int n, int what, double timeout_s)
     while (now_s() < end) {
         sim_counters c;
         sim_get_counters(s, &c);
-        if ((what == 0 ? c.enrolled : c.with_model) >= n)
-            return 0;
+        if (what == 0 ? c.enrolled >= n : c.with_model >= n && c.updating == 0)
+            return 0; /* a rollout is over when every device runs it and none is mid-update */
         struct timespec ts = {0, 200000000};
         nanosleep(&ts, NULL);
     }

@@ -61,6 +61,15 @@ int cmd_deploy_pause(int argc, char **argv);
 int cmd_deploy_resume(int argc, char **argv);
 int cmd_deploy_abort(int argc, char **argv);
 int cmd_deploy_rollback(int argc, char **argv);
+int cmd_device_pubkey(int argc, char **argv);
+
+/* Telemetry and alerts (docs/server.md "Telemetry and alerts"). */
+int cmd_telemetry(int argc, char **argv);
+int cmd_telemetry_show(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_alerts_list(int argc, char **argv);
+int cmd_alerts_ack(int argc, char **argv);
+int cmd_alerts_resolve(int argc, char **argv);
 
 /* The fleet simulator (sim/, docs/simulator.md). */
 int cmd_sim(int argc, char **argv);

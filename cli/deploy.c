@@ -30,13 +30,20 @@ static int action(int argc, char **argv, const char *name)
     char usage[200];
     snprintf(
         usage, sizeof usage, "tinymlops deploy %s ID%s [--server URL] [--token T] [--json]", name,
-        strcmp(name, "resume") == 0 || strcmp(name, "rollback") == 0 ? " [--max-failures N]" : "");
+        strcmp(name, "resume") == 0     ? " [--max-failures N] [--override-gate]"
+        : strcmp(name, "rollback") == 0 ? " [--max-failures N]"
+                                        : "");
     api_ctx ctx;
     if (api_take_options(&ctx, &argc, argv, usage) != 0)
         return CLI_USAGE;
     json_t *body = NULL;
     long id = 0, max_failures = -1;
+    int override_gate = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--override-gate") == 0 && strstr(usage, "--override-gate") != NULL) {
+            override_gate = 1; /* let the current wave pass its health gate once */
+            continue;
+        }
         if (strcmp(argv[i], "--max-failures") == 0 && i + 1 < argc &&
             strstr(usage, "--max-failures") != NULL) {
             char *end;
@@ -51,8 +58,12 @@ static int action(int argc, char **argv, const char *name)
     }
     if (id == 0)
         return cli_usage(usage, "expected a deployment id");
+    if (max_failures >= 0 || override_gate)
+        body = json_object();
     if (max_failures >= 0)
-        body = json_pack("{s:I}", "max_failures", (json_int_t)max_failures);
+        json_object_set_new(body, "max_failures", json_integer(max_failures));
+    if (override_gate)
+        json_object_set_new(body, "override_gate", json_true());
     char path[128];
     snprintf(path, sizeof path, "/api/v1/deployments/%ld/%s", id, name);
     json_t *out = NULL;

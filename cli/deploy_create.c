@@ -13,8 +13,46 @@
 
 static const char *usage = "tinymlops deploy create --model NAME --version X.Y.Z (--group G | "
                            "--tag T ... | --all) [--exclude-tag T ...]\n"
-                           "       [--waves 1,10,50,100] [--soak SECONDS] [--max-failures N] "
-                           "[--server URL] [--token T] [--json]";
+                           "       [--waves 1,10,50,100] [--soak SECONDS] [--max-failures N]\n"
+                           "       [--gate halt|rollback [--gate-min-inferences N]\n"
+                           "        [--gate-error-increase X|off] [--gate-latency-ratio X|off]\n"
+                           "        [--gate-accuracy-drop X|off] [--gate-drift-increase X|off]]\n"
+                           "       [--server URL] [--token T] [--json]";
+
+/* A health-gate option (docs/server.md "Health gates") into gate; 0, or -1 when malformed. */
+static int gate_option(json_t *gate, int c, const char *arg)
+{
+    static const struct {
+        int c;
+        const char *key;
+    } keys[] = {{'G', "action"},
+                {'I', "min_inferences"},
+                {'E', "max_error_increase"},
+                {'L', "max_latency_ratio"},
+                {'A', "max_accuracy_drop"},
+                {'D', "max_drift_increase"}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (keys[i].c != c)
+            continue;
+        if (c == 'G') {
+            if (strcmp(arg, "halt") != 0 && strcmp(arg, "rollback") != 0)
+                return -1;
+            json_object_set_new(gate, keys[i].key, json_string(arg));
+            return 0;
+        }
+        if (strcmp(arg, "off") == 0 && c != 'I') {
+            json_object_set_new(gate, keys[i].key, json_null());
+            return 0;
+        }
+        char *end;
+        double v = strtod(arg, &end);
+        if (end == arg || *end != '\0' || !(v >= 0))
+            return -1;
+        json_object_set_new(gate, keys[i].key, c == 'I' ? json_integer((json_int_t)v) : json_real(v));
+        return 0;
+    }
+    return -1;
+}
 
 /* "1,10,50,100" -> JSON array; NULL when malformed (the server checks the values). */
 static json_t *waves_json(const char *text)
@@ -52,12 +90,18 @@ int cmd_deploy_create(int argc, char **argv)
         {"group", required_argument, NULL, 'g'},        {"tag", required_argument, NULL, 't'},
         {"exclude-tag", required_argument, NULL, 'x'},  {"all", no_argument, NULL, 'a'},
         {"waves", required_argument, NULL, 'w'},        {"soak", required_argument, NULL, 's'},
-        {"max-failures", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+        {"max-failures", required_argument, NULL, 'f'}, {"gate", required_argument, NULL, 'G'},
+        {"gate-min-inferences", required_argument, NULL, 'I'},
+        {"gate-error-increase", required_argument, NULL, 'E'},
+        {"gate-latency-ratio", required_argument, NULL, 'L'},
+        {"gate-accuracy-drop", required_argument, NULL, 'A'},
+        {"gate-drift-increase", required_argument, NULL, 'D'},
+        {NULL, 0, NULL, 0}};
     api_ctx ctx;
     if (api_take_options(&ctx, &argc, argv, usage) != 0)
         return CLI_USAGE;
     json_t *body = json_object(), *target = json_object(), *tags = json_array(),
-           *exclude = json_array();
+           *exclude = json_array(), *gate = json_object();
     json_object_set_new(body, "target", target);
     int c, bad = 0;
     optind = 1;
@@ -100,10 +144,23 @@ int cmd_deploy_create(int argc, char **argv)
                 json_object_set_new(body, "waves", w);
             break;
         }
+        case 'G':
+        case 'I':
+        case 'E':
+        case 'L':
+        case 'A':
+        case 'D':
+            bad = gate_option(gate, c, optarg) != 0;
+            break;
         default:
             bad = 1;
         }
     }
+    if (json_object_size(gate) > 0 && json_object_get(gate, "action") == NULL)
+        bad = 1; /* the gate's options need --gate */
+    if (json_object_size(gate) > 0)
+        json_object_set(body, "health_gate", gate);
+    json_decref(gate);
     if (json_array_size(tags) > 0)
         json_object_set(target, "tags", tags);
     if (json_array_size(exclude) > 0)
@@ -113,7 +170,8 @@ int cmd_deploy_create(int argc, char **argv)
     if (bad || optind != argc || json_object_get(body, "model") == NULL ||
         json_object_get(body, "version") == NULL || json_object_size(target) == 0) {
         json_decref(body);
-        return cli_usage(usage, "needs --model, --version and a target (--group, --tag or --all)");
+        return cli_usage(usage, "needs --model, --version and a target (--group, --tag or --all); "
+                                "--gate-* options need --gate halt|rollback");
     }
     json_t *out = NULL;
     int rc = api_open(&ctx);

@@ -56,6 +56,16 @@ static void print_one(json_t *d)
            reason && reason[0] ? ": " : "", reason ? reason : "");
     counts(json_object_get(d, "devices"), c, sizeof c);
     printf("devices    %s\n", c);
+    json_t *gate = json_object_get(d, "health_gate");
+    if (json_is_object(gate)) {
+        json_t *last = json_object_get(gate, "last");
+        const char *verdict = json_string_value(json_object_get(last, "verdict"));
+        const char *why = json_string_value(json_object_get(last, "reason"));
+        printf("gate       %s on failure; %s%s%s\n",
+               json_string_value(json_object_get(json_object_get(gate, "policy"), "action")),
+               verdict != NULL ? verdict : "not evaluated yet", why != NULL && why[0] ? ": " : "",
+               why != NULL ? why : "");
+    }
     json_t *waves = json_object_get(d, "waves");
     for (size_t i = 0; i < json_array_size(waves); i++) {
         json_t *w = json_array_get(waves, i);

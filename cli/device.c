@@ -14,6 +14,7 @@ static const cli_command commands[] = {
     {"list", cmd_device_list, "devices with health and what they run (--group, --tag)"},
     {"show", cmd_device_show, "one device: profile, slots, counters, deployments"},
     {"tag", cmd_device_tag, "add (+TAG) or remove (-TAG) tags, set --group"},
+    {"pubkey", cmd_device_pubkey, "the device's encryption key as PEM (bundle pack --encrypt-for)"},
     {"enroll-token", cmd_enroll_token_create, "create a one-time enrollment token for new devices"},
     {NULL, NULL, NULL},
 };
@@ -164,6 +165,8 @@ int cmd_device_show(int argc, char **argv)
            json_array_size(json_object_get(p, "ops")));
     printf("running     %s (NV counter %lld)\n", run,
            (long long)json_integer_value(json_object_get(d, "nv_counter")));
+    const char *enc = json_string_value(json_object_get(d, "enc_key_id"));
+    printf("enc key     %s\n", enc != NULL ? enc : "- (not sent yet)");
     json_t *slots = json_object_get(json_object_get(d, "status"), "slots");
     for (size_t i = 0; i < json_array_size(slots); i++) {
         json_t *s = json_array_get(slots, i);

@@ -14,6 +14,8 @@ static const cli_command groups[] = {
     {"device", cmd_device, "fleet inventory: list, show and tag devices; enrollment tokens"},
     {"enroll-token", cmd_enroll_token, "create device enrollment tokens"},
     {"deploy", cmd_deploy, "staged rollouts: create, status, pause, resume, abort, rollback"},
+    {"telemetry", cmd_telemetry, "monitoring telemetry of devices, groups and deployments"},
+    {"alerts", cmd_alerts, "alerts on drift, accuracy, latency, errors, silent devices"},
     {"sim", cmd_sim, "simulate a heterogeneous fleet of real agents, with drift and faults"},
     {NULL, NULL, NULL},
 };

@@ -15,6 +15,7 @@ static const char *usage =
     "N]\n"
     "       [--waves 1,10,50,100] [--soak S] [--checkin-interval S] [--max-bundle-bytes N]\n"
     "       [--tick-ms MS] [--port-file FILE] [--access-log]\n"
+    "       [--telemetry-raw-hours H] [--telemetry-keep-days D]\n"
     "   or: tinymlops server init --db sqlite:PATH [--name NAME]";
 
 static int server_init(int argc, char **argv)
@@ -67,6 +68,8 @@ int cmd_server(int argc, char **argv)
                                          {"tick-ms", required_argument, NULL, 'k'},
                                          {"port-file", required_argument, NULL, 'p'},
                                          {"access-log", no_argument, NULL, 'a'},
+                                         {"telemetry-raw-hours", required_argument, NULL, 'R'},
+                                         {"telemetry-keep-days", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     server_config cfg;
@@ -125,6 +128,18 @@ int cmd_server(int argc, char **argv)
             break;
         case 'a':
             cfg.access_log = 1;
+            break;
+        case 'R':
+        case 'K': /* 0 turns roll-up (R) or pruning (K) off */
+            if (strcmp(optarg, "0") == 0)
+                v = 0;
+            else if (number(c == 'R' ? "--telemetry-raw-hours" : "--telemetry-keep-days", optarg,
+                            c == 'R' ? 24L * 365 : 3650, &v) != 0)
+                return CLI_USAGE;
+            if (c == 'R')
+                cfg.telemetry_raw_hours = v;
+            else
+                cfg.telemetry_keep_days = v;
             break;
         case 'h':
             printf("usage: %s\n", usage);

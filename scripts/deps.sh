@@ -21,7 +21,14 @@ PACKAGES=(
     libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev libjansson-dev zlib1g-dev
     # model factory: the scikit-learn digits data set and numpy (use /usr/bin/python3)
     python3 python3-numpy python3-sklearn
+    # dashboard (docs/dashboard.md): Node.js for npm and the browser test, Debian's Chromium for it
+    nodejs chromium
 )
+# npm: Debian's package, unless the installed Node.js already brings npm (NodeSource's nodejs
+# does, and conflicts with Debian's npm package: installing it would replace that Node.js).
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(npm)
+fi
 
 # Prints the packages from PACKAGES that are not installed.
 missing_packages() {
@@ -38,8 +45,34 @@ if [[ "${1:-}" == "--list" ]]; then
     exit 0
 fi
 
+# The dashboard's npm packages (web/package.json, pinned by web/package-lock.json) into
+# web/node_modules, from the npm registry, when the lock file changed since the last install.
+# The build itself never downloads (web/CMakeLists.txt); without them the dashboard has no
+# charts and its browser test skips.
+web_npm_ci() {
+    local web root lock stamp
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    web="$root/web"
+    lock="$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)"
+    stamp="$web/node_modules/.tmo-lock-sha256"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock" ]]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "deps: npm not found; web/node_modules not installed (the dashboard test will skip)" >&2
+        return 0
+    fi
+    echo "deps: npm ci in web/ (dashboard: uPlot, playwright-core)"
+    if (cd "$web" && npm ci --no-audit --no-fund --loglevel=error); then
+        echo "$lock" >"$stamp"
+    else
+        echo "deps: npm ci failed in web/ (the dashboard test will skip)" >&2
+    fi
+}
+
 mapfile -t missing < <(missing_packages)
 if [[ ${#missing[@]} -eq 0 ]]; then
+    web_npm_ci
     exit 0
 fi
 
@@ -60,3 +93,4 @@ if [[ ${#still[@]} -ne 0 ]]; then
     echo "deps: still missing after install: ${still[*]}" >&2
     exit 1
 fi
+web_npm_ci

@@ -15,6 +15,7 @@
 
 #define MAX_RECENT 200
 #define MAX_SILENT 4096
+#define SILENT_EVERY_MS 5000
 
 typedef struct window_list {
     tel_window w[MAX_RECENT];
@@ -135,15 +136,15 @@ static int apply(store *st, const tel_rules *r, const st_report *row, int kind,
     return rc == ST_CONFLICT ? ST_OK : rc;
 }
 
-int tel_alerts_after_report(store *st, const tel_rules *rules, const st_report *row,
-                            double acc_ref, int64_t now)
+int tel_alerts_after_report(store *st, const tel_rules *rules, const st_report *row, double acc_ref,
+                            int64_t now)
 {
     window_list *l = calloc(1, sizeof *l);
     if (l == NULL)
         return store_fail("out of memory");
     l->base_last = -1;
-    size_t want = (size_t)(rules->windows > rules->resolve_windows ? rules->windows
-                                                                   : rules->resolve_windows);
+    size_t want =
+        (size_t)(rules->windows > rules->resolve_windows ? rules->windows : rules->resolve_windows);
     want = want * 4 + 8 < MAX_RECENT ? want * 4 + 8 : MAX_RECENT;
     st_report_filter f;
     memset(&f, 0, sizeof f);
@@ -168,7 +169,8 @@ int tel_alerts_after_report(store *st, const tel_rules *rules, const st_report *
     for (int kind = 0; rc == ST_OK && kind < TEL_KINDS; kind++) {
         int needs_baseline = kind == TEL_LATENCY || kind == TEL_ERRORS;
         size_t n = needs_baseline ? (c.have_baseline ? after : 0) : l->n;
-        if (needs_baseline && !c.have_baseline && kind == TEL_LATENCY && rules->latency_p95_max_us > 0)
+        if (needs_baseline && !c.have_baseline && kind == TEL_LATENCY &&
+            rules->latency_p95_max_us > 0)
             n = l->n; /* an absolute latency limit needs no baseline */
         if (n > 0)
             rc = apply(st, rules, row, kind, &c, l->w, n, now);
@@ -244,6 +246,10 @@ static void open_silent(srv *s, const char *device, int64_t last, int64_t now)
 
 void tel_alerts_tick(srv *s, int64_t now)
 {
+    static int64_t last_run; /* scheduling only: a silent device is judged in seconds, not ms */
+    if (now - last_run < SILENT_EVERY_MS && last_run <= now)
+        return;
+    last_run = now;
     tel_rules r;
     if (tel_rules_load(s->st, &r) != ST_OK || r.silent_s <= 0)
         return;

@@ -21,6 +21,8 @@ void server_config_defaults(server_config *c)
     c->checkin_interval_s = 60;
     c->max_bundle_bytes = 64u << 20;
     c->tick_ms = 1000;
+    c->telemetry_raw_hours = 24;
+    c->telemetry_keep_days = 30;
 }
 
 int server_parse_waves(const char *text, int *waves, size_t *count, char *err, size_t err_len)

@@ -218,7 +218,8 @@ static void build(store *st, const deploy_request *rq, variants *vs, targets *ts
     st_copy(d->state, sizeof d->state, DEP_ACTIVE);
     d->created_at = d->updated_at = now;
     st_copy(d->created_by, sizeof d->created_by, rq->created_by);
-    if (ST(st, deployment_insert, d) != ST_OK)
+    if (ST(st, deployment_insert, d) != ST_OK ||
+        (rq->gate_json != NULL && ST(st, gate_set, d->id, rq->gate_json) != ST_OK))
         return;
     char unused[8];
     for (size_t i = 0; i < ts->n; i++)

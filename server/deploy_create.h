@@ -24,6 +24,7 @@ typedef struct deploy_request {
     int64_t soak_ms;
     int64_t max_failures;
     const char *created_by;
+    const char *gate_json; /* health-gate policy (gate.h), validated JSON text; NULL: no gate */
 } deploy_request;
 
 typedef struct deploy_outcome {
@@ -44,5 +45,13 @@ void deploy_create(store *st, const deploy_request *rq, deploy_outcome *out);
  */
 void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures,
                      deploy_outcome *out);
+
+/*
+ * The same inside the caller's write transaction (the health gate rolls
+ * back from the controller). out->status 201 on success; on failure the
+ * caller rolls the transaction back.
+ */
+void deploy_rollback_in_tx(store *st, int64_t id, const char *by, int64_t max_failures,
+                           deploy_outcome *out);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gate.h"
+#include "gate_eval.h"
 #include "json_util.h"
 #include "waves.h"
 
@@ -173,6 +175,15 @@ int deploy_advance(store *st, int64_t id, int64_t now)
             if (now - d.wave_done_at < d.soak_ms)
                 break;
         }
+        if (c.total[w] > 0) { /* the health gate judges the soaked wave (gate_eval.c) */
+            int g = gate_check(st, &d, w, now);
+            if (g < 0)
+                return ST_ERROR;
+            if (g == GATE_FAIL)
+                return ST_OK; /* halted or rolled back, and stored */
+            if (g == GATE_WAIT)
+                break;
+        }
         d.current_wave++;
         d.wave_done_at = 0;
         changed = 1;
@@ -251,7 +262,7 @@ json_t *deploy_status_json(store *st, const st_deployment *d)
         return NULL;
     }
     json_t *target = json_from_text(d->target_json, 0);
-    return json_pack("{s:I,s:s,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o,s:o}", "id",
+    json_t *out = json_pack("{s:I,s:s,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o,s:o}", "id",
                      (json_int_t)d->id, "kind", d->kind, "rollback_of", (json_int_t)d->rollback_of,
                      "model", d->model, "version", d->version, "target", target, "wave_percentages",
                      json_from_text(d->waves_json, 1), "soak_s", (json_int_t)(d->soak_ms / 1000),
@@ -259,4 +270,7 @@ json_t *deploy_status_json(store *st, const st_deployment *d)
                      d->reason, "current_wave", (json_int_t)d->current_wave, "created_at",
                      (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at,
                      "created_by", d->created_by, "waves", a.waves, "devices", a.totals);
+    if (out != NULL)
+        json_object_set_new(out, "health_gate", gate_status_json(st, d->id));
+    return out;
 }

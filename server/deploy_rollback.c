@@ -79,7 +79,8 @@ static int assign(store *st, const st_deployment *rb, const st_assignment *orig,
     return ST(st, assignment_insert, &a);
 }
 
-static void run(store *st, int64_t id, const char *by, int64_t max_failures, deploy_outcome *out)
+void deploy_rollback_in_tx(store *st, int64_t id, const char *by, int64_t max_failures,
+                           deploy_outcome *out)
 {
     int64_t now = srv_now_ms();
     st_deployment d;
@@ -139,7 +140,7 @@ void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures
         out->status = 500;
         return;
     }
-    run(st, id, by, max_failures, out);
+    deploy_rollback_in_tx(st, id, by, max_failures, out);
     if (out->status == 201 && ST0(st, commit) != ST_OK)
         out->status = 0;
     if (out->status != 201)

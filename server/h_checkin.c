@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "deploy_ctl.h"
+#include "enc_key.h"
 #include "handlers.h"
 #include "json_util.h"
 #include "profile.h"
@@ -22,6 +23,8 @@ typedef struct checkin {
     char *profile_text;
     const char *active_digest, *active_state;
     int64_t nv_counter;
+    uint8_t enc[ST_PUBKEY_LEN]; /* device encryption key (P-27), when has_enc */
+    int has_enc;
     int64_t touched[MAX_REPORTS + 1]; /* deployments whose assignments changed */
     size_t touched_n;
 } checkin;
@@ -125,6 +128,11 @@ static int parse(json_t *in, checkin *c, http_resp *r)
     }
     if (parse_slots(in, c, r) != 0 || parse_reports(in, c, r) != 0)
         return -1;
+    char enc_err[120];
+    c->has_enc = enc_key_parse(json_object_get(in, "enc_public_key"), c->enc, enc_err,
+                               sizeof enc_err);
+    if (c->has_enc < 0)
+        return bad(r, enc_err);
     json_t *profile = json_object_get(in, "profile");
     if (profile != NULL && !json_is_null(profile)) {
         char err[200];
@@ -155,6 +163,8 @@ static json_t *apply(srv *s, const char *device, checkin *c)
                      c->profile_text};
     int rc = status != NULL ? ST(s->st, device_checkin, device, &ck) : store_fail("out of memory");
     free(status);
+    if (rc == ST_OK && c->has_enc)
+        rc = ST(s->st, device_enc_key_set, device, c->enc, now);
     for (size_t i = 0; rc == ST_OK && i < json_array_size(c->reports); i++) {
         json_t *rep = json_array_get(c->reports, i);
         int64_t dep = json_integer_value(json_object_get(rep, "deployment_id"));

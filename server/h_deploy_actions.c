@@ -9,6 +9,7 @@
 
 #include "deploy_create.h"
 #include "deploy_ctl.h"
+#include "gate_eval.h"
 #include "handlers.h"
 #include "json_util.h"
 
@@ -23,8 +24,8 @@ static int state_in(const char *state, const char *const *allowed)
 }
 
 /* Inside the transaction: 0 done, or the HTTP status of a refusal (message in msg). */
-static int apply(store *st, st_deployment *d, action act, int64_t max_failures, const char *by,
-                 char *msg, size_t len)
+static int apply(store *st, st_deployment *d, action act, int64_t max_failures, int override_gate,
+                 const char *by, char *msg, size_t len)
 {
     static const char *const pausable[] = {DEP_ACTIVE, NULL};
     static const char *const resumable[] = {DEP_PAUSED, DEP_HALTED, NULL};
@@ -54,6 +55,9 @@ static int apply(store *st, st_deployment *d, action act, int64_t max_failures, 
     }
     if (ST(st, deployment_update, d) != ST_OK)
         return 500;
+    if (act == ACT_RESUME && override_gate &&
+        gate_override(st, d->id, d->current_wave, by, now) != ST_OK)
+        return 500;
     if (act == ACT_RESUME && deploy_advance(st, d->id, now) != ST_OK)
         return 500;
     return 0;
@@ -62,6 +66,7 @@ static int apply(store *st, st_deployment *d, action act, int64_t max_failures, 
 static void act_on(srv *s, http_req *q, http_resp *r, action act)
 {
     int64_t id, max_failures = -1;
+    int override_gate = 0;
     if (param_id(q, 0, &id, r) != 0)
         return;
     if (act == ACT_RESUME && q->body_len > 0) {
@@ -69,6 +74,12 @@ static void act_on(srv *s, http_req *q, http_resp *r, action act)
         if (in == NULL)
             return;
         int got = jget_int(in, "max_failures", 0, 0, 1000000000, &max_failures, r);
+        json_t *ov = json_object_get(in, "override_gate");
+        if (got >= 0 && ov != NULL && !json_is_boolean(ov)) {
+            resp_error(r, 400, "bad_request", "override_gate must be true or false");
+            got = -1;
+        }
+        override_gate = json_is_true(ov);
         json_decref(in);
         if (got < 0)
             return;
@@ -86,7 +97,7 @@ static void act_on(srv *s, http_req *q, http_resp *r, action act)
     } else if (rc != ST_OK) {
         status = 500;
     } else {
-        status = apply(s->st, &d, act, max_failures, q->principal, msg, sizeof msg);
+        status = apply(s->st, &d, act, max_failures, override_gate, q->principal, msg, sizeof msg);
     }
     if (status == 0 && ST0(s->st, commit) != ST_OK)
         status = 500;

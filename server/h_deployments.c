@@ -7,6 +7,7 @@
 
 #include "deploy_create.h"
 #include "deploy_ctl.h"
+#include "gate.h"
 #include "handlers.h"
 #include "json_util.h"
 #include "waves.h"
@@ -78,8 +79,23 @@ HANDLER(h_deploy_create)
     rq.soak_ms = soak_s * 1000;
     rq.max_failures = max_failures;
     rq.created_by = q->principal;
+    char *gate_text = NULL;
+    json_t *gate = json_object_get(in, "health_gate");
+    if (gate != NULL && !json_is_null(gate)) {
+        gate_policy gp;
+        char err[200];
+        if (gate_policy_from_json(gate, &gp, err, sizeof err) != 0) {
+            resp_error(r, 400, "bad_request", "%s", err);
+            goto out;
+        }
+        json_t *norm = gate_policy_json(&gp);
+        gate_text = json_to_text(norm);
+        json_decref(norm);
+        rq.gate_json = gate_text;
+    }
     deploy_outcome res;
     deploy_create(s->st, &rq, &res);
+    free(gate_text);
     if (res.status != 201) {
         resp_error(r, res.status,
                    res.status == 404   ? "not_found"

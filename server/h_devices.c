@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "deploy_ctl.h"
+#include "enc_key.h"
 #include "handlers.h"
 #include "json_util.h"
 
@@ -38,11 +39,14 @@ static json_t *device_json(const srv *s, const st_device *d)
 {
     json_t *status = json_from_text(d->status_json, 0);
     const char *health = health_of(d, status, srv_now_ms(), s->cfg.checkin_interval_s);
-    return json_pack("{s:s,s:s,s:o,s:I,s:I,s:s,s:o,s:o,s:o,s:I}", "id", d->id, "group", d->group,
+    json_t *out = json_pack("{s:s,s:s,s:o,s:I,s:I,s:s,s:o,s:o,s:o,s:I}", "id", d->id, "group", d->group,
                      "tags", json_from_text(d->tags_json, 1), "enrolled_at",
                      (json_int_t)d->enrolled_at, "last_seen", (json_int_t)d->last_seen, "health",
                      health, "profile", json_from_text(d->profile_json, 0), "running",
                      running_of(status), "status", status, "nv_counter", (json_int_t)d->nv_counter);
+    if (out != NULL)
+        enc_key_json(s->st, d->id, out);
+    return out;
 }
 
 typedef struct list_ctx {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "devauth.h"
+#include "enc_key.h"
 #include "handlers.h"
 #include "json_util.h"
 #include "profile.h"
@@ -18,6 +19,8 @@ typedef struct enroll_in {
     char id[DEVAUTH_ID_LEN + 1];
     char hash[65];
     char *profile_text;
+    uint8_t enc[ST_PUBKEY_LEN]; /* device encryption key (P-27), when has_enc */
+    int has_enc;
 } enroll_in;
 
 static int parse(srv *s, json_t *in, enroll_in *e, http_resp *r)
@@ -41,6 +44,11 @@ static int parse(srv *s, json_t *in, enroll_in *e, http_resp *r)
     }
     e->profile_text = json_to_text(profile);
     json_decref(profile);
+    e->has_enc = enc_key_parse(json_object_get(in, "enc_public_key"), e->enc, err, sizeof err);
+    if (e->has_enc < 0) {
+        resp_error(r, 400, "bad_request", "%s", err);
+        return -1;
+    }
     if (srv_token_hash(e->token, e->hash) != 0) {
         resp_error(r, 500, "internal", "hash failed");
         return -1;
@@ -96,7 +104,9 @@ static int enroll(srv *s, const enroll_in *e, http_resp *r)
         int retry = d.enroll_token_id == t.id || t.uses_left > 0;
         st_device_free(&d);
         if (same && retry)
-            return 200;
+            return e->has_enc && ST(s->st, device_enc_key_set, e->id, e->enc, now) != ST_OK
+                       ? (resp_store_error(r), 0)
+                       : 200;
         resp_error(r, 401, "enrollment_token_invalid", "enrollment token already used");
         return 0;
     }
@@ -114,7 +124,8 @@ static int enroll(srv *s, const enroll_in *e, http_resp *r)
     d.enroll_token_id = t.id;
     d.enrolled_at = now;
     d.profile_json = e->profile_text;
-    if (ST(s->st, device_insert, &d) != ST_OK || ST(s->st, enroll_use, t.id) != ST_OK)
+    if (ST(s->st, device_insert, &d) != ST_OK || ST(s->st, enroll_use, t.id) != ST_OK ||
+        (e->has_enc && ST(s->st, device_enc_key_set, e->id, e->enc, now) != ST_OK))
         goto store_error;
     return 201;
 store_error:

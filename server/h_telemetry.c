@@ -188,13 +188,18 @@ static int time_arg(const http_req *q, const char *name, int64_t now, int64_t de
     if (end != t && *end == '\0')
         unit = 1;
     else if (end != t && end[1] == '\0')
-        unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000 : *end == 'd' ? 86400000 : 0;
-    if (unit == 0 || v < 0 || v > (long long)(INT64_MAX / 86400000 / 2)) {
+        unit = *end == 's'   ? 1000
+               : *end == 'm' ? 60000
+               : *end == 'h' ? 3600000
+               : *end == 'd' ? 86400000
+                             : 0;
+    if (unit == 0 || v < 0 || (unit > 1 && v > (long long)(INT64_MAX / unit / 2))) {
         resp_error(r, 400, "bad_request",
                    "%s must be Unix milliseconds or a duration like 30s, 15m, 6h, 7d", name);
         return -1;
     }
-    *out = unit == 1 ? (int64_t)v : (strcmp(name, "step") == 0 ? (int64_t)v * unit : now - v * unit);
+    *out =
+        unit == 1 ? (int64_t)v : (strcmp(name, "step") == 0 ? (int64_t)v * unit : now - v * unit);
     return 0;
 }
 
@@ -264,11 +269,10 @@ static int row_visit(void *ctx, const st_report *x)
         (json_int_t)x->id, "device_id", x->device_id, "seq_first", (json_int_t)x->seq_first,
         "seq_last", (json_int_t)x->seq_last, "at", (json_int_t)x->at, "received_at",
         (json_int_t)x->received_at, "bundle_id", (json_int_t)x->bundle_id, "model", x->model,
-        "version", x->version, "digest", x->digest, "windows", (json_int_t)x->windows,
-        "inferences", (json_int_t)x->inferences, "errors", (json_int_t)x->errors, "events",
-        (json_int_t)x->events, "dropped", (json_int_t)x->dropped, "lost_inferences",
-        (json_int_t)x->lost_inferences, "drift", x->drift, "latency_p95_us",
-        (json_int_t)x->p95_us);
+        "version", x->version, "digest", x->digest, "windows", (json_int_t)x->windows, "inferences",
+        (json_int_t)x->inferences, "errors", (json_int_t)x->errors, "events", (json_int_t)x->events,
+        "dropped", (json_int_t)x->dropped, "lost_inferences", (json_int_t)x->lost_inferences,
+        "drift", x->drift, "latency_p95_us", (json_int_t)x->p95_us);
     json_object_set_new(o, "acc_est", x->acc_est >= 0 ? json_real(x->acc_est) : json_null());
     if (c->full && x->data != NULL) {
         host_report rep;

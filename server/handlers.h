@@ -41,6 +41,17 @@ HANDLER(h_deploy_pause);
 HANDLER(h_deploy_resume);
 HANDLER(h_deploy_abort);
 HANDLER(h_deploy_rollback);
+/* h_telemetry.c */
+HANDLER(h_device_telemetry);
+HANDLER(h_telemetry_query);
+HANDLER(h_telemetry_reports);
+/* h_alerts.c */
+HANDLER(h_alerts_list);
+HANDLER(h_alert_show);
+HANDLER(h_alert_ack);
+HANDLER(h_alert_resolve);
+HANDLER(h_alert_rules_get);
+HANDLER(h_alert_rules_put);
 /* h_static.c: the dashboard and who its token is */
 HANDLER(h_static);
 HANDLER(h_session);

@@ -38,6 +38,16 @@ const route router_routes[] = {
     {"POST", V1 "/deployments/{id}/resume", ROUTE_OPERATOR, 0, h_deploy_resume},
     {"POST", V1 "/deployments/{id}/abort", ROUTE_OPERATOR, 0, h_deploy_abort},
     {"POST", V1 "/deployments/{id}/rollback", ROUTE_OPERATOR, 0, h_deploy_rollback},
+    /* Telemetry and alerts (h_telemetry.c, h_alerts.c, docs/protocol.md P-21..P-27). */
+    {"POST", V1 "/device/telemetry", ROUTE_DEVICE, 0, h_device_telemetry},
+    {"GET", V1 "/telemetry", ROUTE_VIEWER, 0, h_telemetry_query},
+    {"GET", V1 "/telemetry/reports", ROUTE_VIEWER, 0, h_telemetry_reports},
+    {"GET", V1 "/alerts", ROUTE_VIEWER, 0, h_alerts_list},
+    {"GET", V1 "/alerts/{id}", ROUTE_VIEWER, 0, h_alert_show},
+    {"POST", V1 "/alerts/{id}/ack", ROUTE_OPERATOR, 0, h_alert_ack},
+    {"POST", V1 "/alerts/{id}/resolve", ROUTE_OPERATOR, 0, h_alert_resolve},
+    {"GET", V1 "/alert-rules", ROUTE_VIEWER, 0, h_alert_rules_get},
+    {"PUT", V1 "/alert-rules", ROUTE_OPERATOR, 0, h_alert_rules_put},
     /* The dashboard (h_static.c, docs/dashboard.md). */
     {"GET", V1 "/session", ROUTE_VIEWER, 0, h_session},
     {"GET", "/", ROUTE_PUBLIC, 0, h_static},

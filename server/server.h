@@ -26,6 +26,8 @@ typedef struct server_config {
     int64_t tick_ms;            /* deployment controller period */
     const char *port_file;      /* write the bound port here once listening (tests) */
     int access_log;             /* one line per request on stderr */
+    int64_t telemetry_raw_hours; /* keep every report window this long, then hourly roll-ups */
+    int64_t telemetry_keep_days; /* drop telemetry older than this */
 } server_config;
 
 /* Fills the defaults: listen 127.0.0.1:8080, waves 1,10,50,100, soak 300 s, check-in 60 s. */

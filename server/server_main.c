@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "router.h"
 #include "srv.h"
+#include "telemetry.h"
 
 static int resolve(const char *listen, struct sockaddr_storage *addr, socklen_t *len, char *err,
                    size_t err_len)
@@ -102,6 +103,9 @@ static void serve(srv *s, const sigset_t *stop)
         if (sig == SIGINT || sig == SIGTERM)
             return;
         deploy_tick(s);
+        int64_t now = srv_now_ms();
+        tel_alerts_tick(s, now);
+        tel_retention_tick(s, now);
     }
 }
 

@@ -12,8 +12,8 @@
 #include "telemetry.h"
 #include "tinymlops/bundle.h"
 
-int tel_row_from_report(const uint8_t *bytes, size_t len, st_report *row, host_report *r,
-                        char *err, size_t err_len)
+int tel_row_from_report(const uint8_t *bytes, size_t len, st_report *row, host_report *r, char *err,
+                        size_t err_len)
 {
     memset(r, 0, sizeof *r);
     if (host_report_decode(bytes, len, r, err, err_len) != 0)

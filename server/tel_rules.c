@@ -42,8 +42,14 @@ typedef struct field {
     size_t offset;
 } field;
 
-#define F_INT(n, lo, hi) {#n, 1, lo, hi, offsetof(tel_rules, n)}
-#define F_DBL(n, lo, hi) {#n, 0, lo, hi, offsetof(tel_rules, n)}
+#define F_INT(n, lo, hi)                                                                           \
+    {                                                                                              \
+#n, 1, lo, hi, offsetof(tel_rules, n)                                                      \
+    }
+#define F_DBL(n, lo, hi)                                                                           \
+    {                                                                                              \
+#n, 0, lo, hi, offsetof(tel_rules, n)                                                      \
+    }
 
 static const field fields[] = {
     F_INT(windows, 1, 1000),
@@ -306,8 +312,8 @@ void tel_message(int kind, const tel_rules *r, const tel_context *c, const tel_d
         break;
     case TEL_ERRORS:
         snprintf(buf, len, "error rate %.1f%% > %.1f%% (baseline %.1f%% + %.1f%%) %s",
-                 100 * d->value, 100 * d->limit,
-                 100 * (c->have_baseline ? c->base_error_rate : 0), 100 * r->error_margin, run);
+                 100 * d->value, 100 * d->limit, 100 * (c->have_baseline ? c->base_error_rate : 0),
+                 100 * r->error_margin, run);
         break;
     default:
         snprintf(buf, len, "?");

@@ -21,14 +21,14 @@
 /* ---- alert rules (settings key "alert_rules"; defaults in tel_rules.c) ---- */
 
 typedef struct tel_rules {
-    int64_t windows;          /* K: consecutive bad windows that open an alert (3) */
-    int64_t resolve_windows;  /* consecutive clear windows that resolve it (3) */
-    int64_t min_inferences;   /* windows with fewer inferences are not judged (20) */
-    double drift_psi;         /* drift score limit (0.2), with a device drift event */
-    double accuracy_drop;     /* acc_est below the profile's acc_ref by more (0.10) */
-    double latency_factor;    /* p95 above the device's baseline p95 times this (2.0; 0 off) */
+    int64_t windows;           /* K: consecutive bad windows that open an alert (3) */
+    int64_t resolve_windows;   /* consecutive clear windows that resolve it (3) */
+    int64_t min_inferences;    /* windows with fewer inferences are not judged (20) */
+    double drift_psi;          /* drift score limit (0.2), with a device drift event */
+    double accuracy_drop;      /* acc_est below the profile's acc_ref by more (0.10) */
+    double latency_factor;     /* p95 above the device's baseline p95 times this (2.0; 0 off) */
     double latency_p95_max_us; /* absolute p95 limit (0 off) */
-    double error_margin;      /* error rate above the baseline's by more (0.05) */
+    double error_margin;       /* error rate above the baseline's by more (0.05) */
     int64_t baseline_windows; /* first windows of a device and model that define its baseline (5) */
     int64_t silent_s;         /* no check-in and no report for this long (600; 0 off) */
     double hysteresis;        /* a window is clear within this fraction of a limit (0.8) */
@@ -55,9 +55,9 @@ enum { TEL_SKIP = 0, TEL_BAD = 1, TEL_CLEAR = 2, TEL_BAND = 3 };
 
 /* Per-condition context: the profile's accuracy reference and the device's baseline. */
 typedef struct tel_context {
-    double acc_ref;        /* < 0: unknown (no accuracy rule) */
-    int have_baseline;     /* latency and error rules need one */
-    double base_p95_us;    /* baseline p95 latency */
+    double acc_ref;     /* < 0: unknown (no accuracy rule) */
+    int have_baseline;  /* latency and error rules need one */
+    double base_p95_us; /* baseline p95 latency */
     double base_error_rate;
 } tel_context;
 
@@ -116,8 +116,8 @@ int tel_row_from_report(const uint8_t *bytes, size_t len, st_report *row, host_r
  * and opens, updates or auto-resolves its alerts. acc_ref: the model
  * profile's accuracy reference (< 0 unknown). ST_OK or ST_ERROR.
  */
-int tel_alerts_after_report(store *st, const tel_rules *rules, const st_report *row,
-                            double acc_ref, int64_t now);
+int tel_alerts_after_report(store *st, const tel_rules *rules, const st_report *row, double acc_ref,
+                            int64_t now);
 
 /* Resolves alert a now (by "auto" or an operator) and stores it. */
 int tel_alert_resolve(store *st, st_alert *a, const char *by, int64_t now);

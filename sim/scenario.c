@@ -451,7 +451,7 @@ int sim_scenario_parse(const char *name, const char *text, sim_scenario *out, ch
             goto bad;
         }
         sim_event ev;
-        double at;
+        double at = 0;
         if (parse_time(&c, tok[0], prev, &at) != 0 || parse_event(&c, tok + 1, n - 1, &ev) != 0)
             goto bad;
         ev.at_s = prev = at;

@@ -14,10 +14,12 @@
  *     char *status = sim_status_json(s, 0);  ...  free(status);
  *     sim_stop(s); sim_close(s);
  *
- * Threads: one control thread runs every agent's agent_step (all PSA crypto
- * happens there: mbedTLS 2.28's PSA is not thread-safe) and applies events;
- * infer_threads threads run the inferences. The functions below may be
- * called from any thread.
+ * Threads: a scheduler applies events and hands due devices to step_workers
+ * workers, which run agent_open/agent_step/agent_close with all PSA work
+ * serialized by one lock (mbedTLS 2.28's PSA is not thread-safe) that a
+ * worker releases while its agent waits for the server; infer_threads
+ * threads run the inferences. The functions below may be called from any
+ * thread.
  */
 #ifndef TMO_SIM_H
 #define TMO_SIM_H
@@ -43,6 +45,7 @@ typedef struct sim_config {
     double infer_hz;        /* inferences per device per simulated second (1; 0: none) */
     double ramp_s;          /* devices power on spread over this many simulated seconds (5) */
     int infer_threads;      /* 1 */
+    int step_workers;       /* agents stepping at once, overlapping their network waits (4) */
     const char *data_path;  /* labelled CSV/raw data (NULL: the digits file when installed) */
     const char *ref_dir;    /* MLPerf reference inputs (NULL: $TINYMLOPS_REF, ../shared/ref) */
     uint64_t seed;          /* classes, groups, streams, selections (1) */
@@ -51,7 +54,9 @@ typedef struct sim_config {
     int monitor_window;     /* inferences per monitor report window (100) */
     int verbose;            /* forward every agent's own log lines too */
     double progress_s;      /* a fleet progress line every this many real seconds (0: none) */
-    /* The event log (one line per call, no newline); NULL: stderr. Any thread. */
+    /* The event log (one line per call, no newline); NULL: stderr. Called from the simulator's
+       threads, one call at a time; it may call sim_apply, sim_status_json and the like, but not
+       sim_stop or sim_close. */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
 } sim_config;
@@ -101,6 +106,7 @@ typedef struct sim_counters {
     uint64_t steps, events;
     uint64_t steps_late;       /* agent steps started > 1 simulated s after they were due */
     uint64_t step_late_max_ms; /* the latest start, simulated ms */
+    uint64_t step_us;          /* real time spent inside agent_step, summed */
 } sim_counters;
 void sim_get_counters(sim *s, sim_counters *out);
 

@@ -1,15 +1,18 @@
 /*
- * One simulated device's life on the control thread: power on (the real
- * agent opens its state dir: key, slots, boot recovery), agent_step on its
- * schedule, the network as the device sees it (outages and corrupted
- * bundle bytes through the agent's net hook), power loss when an armed
- * kill's update phase comes, and the status snapshot other threads read.
+ * One simulated device's steps, run by a step worker with the fleet's PSA
+ * lock held: power on (the real agent opens its state dir: key, slots, boot
+ * recovery), agent_step on its schedule, the network as the device sees it
+ * (outages and corrupted bundle bytes through the agent's net hook, which
+ * also lets the PSA lock go while the agent waits for the server), power
+ * loss when an armed kill's update phase comes, and the status snapshot
+ * other threads read.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "sim_priv.h"
 
 #define BUNDLE_PATH "/api/v1/device/bundles/"
@@ -24,41 +27,55 @@ static void agent_line(void *ctx, const char *line)
 {
     sim_device *d = ctx;
     struct sim *s = d->sim;
-    if (s->cfg.verbose || sim_clock_ms(s) < d->watch_until_ms) {
+    if (s->cfg.verbose || sim_clock_ms(s) < atomic_load(&d->watch_until_ms)) {
         const char *msg = strstr(line, ": "); /* drop the agent's own time and name prefix */
         sim_log(s, "%s: %s", d->name, msg != NULL ? msg + 2 : line);
     }
 }
 
-static int net_hook(void *ctx, const char *method, const char *path, uint8_t *body, size_t len)
+/* Corrupts a bundle download's bytes when an event asked for it. */
+static void corrupt(sim_device *d, const char *path, uint8_t *body, size_t len, uint64_t now)
+{
+    pthread_mutex_lock(&d->lock);
+    uint32_t n = d->corrupt_left > 0 ? d->corrupt_bytes : 0;
+    d->corrupt_left -= d->corrupt_left > 0;
+    size_t first = len;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t at = (size_t)(sim_rand(&d->rng) % len);
+        body[at] ^= (uint8_t)(1u + sim_rand(&d->rng) % 255u); /* never a no-op */
+        first = at < first ? at : first;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (n == 0)
+        return;
+    sim_log(d->sim, "%s: corrupted %u byte(s) of a bundle download in transit (%s, %zu bytes, "
+                    "first at %zu)",
+            d->name, n, path, len, first);
+    atomic_store(&d->watch_until_ms, now + SIM_WATCH_MS);
+}
+
+static int net_hook(void *ctx, int phase, const char *method, const char *path, uint8_t *body,
+                    size_t len)
 {
     sim_device *d = ctx;
-    uint64_t now = sim_clock_ms(d->sim);
-    if (body == NULL) {
-        if (now < d->outage_until_ms) {
-            pthread_mutex_lock(&d->lock);
-            d->failed_during_outage++;
-            pthread_mutex_unlock(&d->lock);
-            return 1;
-        }
-        return 0;
-    }
-    if (d->corrupt_left > 0 && len > 0 && strcmp(method, "GET") == 0 &&
-        strncmp(path, BUNDLE_PATH, strlen(BUNDLE_PATH)) == 0) {
+    struct sim *s = d->sim;
+    uint64_t now = sim_clock_ms(s);
+    int fail = 0;
+    if (phase == AGENT_NET_BEFORE) {
         pthread_mutex_lock(&d->lock);
-        d->corrupt_left--;
-        pthread_mutex_unlock(&d->lock);
-        size_t first = len;
-        for (uint32_t i = 0; i < d->corrupt_bytes; i++) {
-            size_t at = (size_t)(sim_rand(&d->salt) % len);
-            body[at] ^= (uint8_t)(1u + sim_rand(&d->salt) % 255u); /* never a no-op */
-            first = at < first ? at : first;
+        if (now < d->outage_until_ms) {
+            d->failed_during_outage++;
+            fail = 1;
         }
-        sim_log(d->sim, "%s: corrupted %u byte(s) of a bundle download in transit (%s, %zu bytes, "
-                        "first at %zu)",
-                d->name, d->corrupt_bytes, path, len, first);
-        d->watch_until_ms = now + SIM_WATCH_MS;
+        pthread_mutex_unlock(&d->lock);
+        if (!fail)
+            pthread_mutex_unlock(&s->psa_lock); /* other agents may sign while this one waits */
+        return fail;
     }
+    pthread_mutex_lock(&s->psa_lock);
+    if (phase == AGENT_NET_AFTER && body != NULL && len > 0 && strcmp(method, "GET") == 0 &&
+        strncmp(path, BUNDLE_PATH, strlen(BUNDLE_PATH)) == 0)
+        corrupt(d, path, body, len, now);
     return 0;
 }
 
@@ -82,7 +99,6 @@ int sim_device_power_on(sim_device *d, uint64_t now_ms)
     c.download_chunk = k->download_chunk;
     c.download_delay_ms = k->download_delay_ms;
     c.health_inferences = s->cfg.health_inferences;
-    c.clock_skew_ms = d->skew_ms;
     c.name = d->name;
     c.now_ms = agent_clock;
     c.now_ctx = s;
@@ -91,13 +107,15 @@ int sim_device_power_on(sim_device *d, uint64_t now_ms)
     c.key_per_use = 1;
     c.net_hook = net_hook;
     c.net_ctx = d;
-    if (d->kills > d->restarts) {
-        pthread_mutex_lock(&d->lock);
-        d->restarts++;
-        pthread_mutex_unlock(&d->lock);
-        sim_log(s, "%s: power back on after %.1f s off", d->name,
-                d->kill_down_s + (double)(now_ms - d->up_at_ms) / 1000.0);
-    }
+    pthread_mutex_lock(&d->lock);
+    c.clock_skew_ms = d->skew_ms;
+    d->skew_pending = 0;
+    int restart = d->kills > d->restarts;
+    double off_s = d->kill_down_s + (double)(now_ms - d->up_at_ms) / 1000.0;
+    d->restarts += restart;
+    pthread_mutex_unlock(&d->lock);
+    if (restart)
+        sim_log(s, "%s: power back on after %.1f s off", d->name, off_s);
     agent *a = agent_open(&c, err, sizeof err);
     pthread_mutex_lock(&d->lock);
     d->ag = a;
@@ -136,8 +154,7 @@ void sim_device_kill(sim_device *d, uint64_t now_ms, uint64_t down_ms, const cha
     d->kill_down_s = (double)down_ms / 1000.0;
     d->up_at_ms = now_ms + down_ms;
     pthread_mutex_unlock(&d->lock);
-    d->watch_until_ms = now_ms + down_ms + SIM_WATCH_MS;
-    sim_heap_set(&d->sim->ctl, d->index, d->up_at_ms);
+    atomic_store(&d->watch_until_ms, now_ms + down_ms + SIM_WATCH_MS);
 }
 
 static void take_snapshot(sim_device *d)
@@ -179,11 +196,13 @@ static void take_snapshot(sim_device *d)
     pthread_mutex_unlock(&d->lock);
 }
 
-/* Whether the update job is in the phase an armed kill waits for. */
+/* Whether the update job is in the phase an armed kill waits for. [lock] held. */
 static int kill_due(const sim_device *d)
 {
     const char *p = d->snap.phase;
     int idle = strcmp(p, "idle") == 0;
+    if (!d->kill_armed)
+        return 0;
     switch (d->kill_phase) {
     case SIM_KILL_NOW:
         return 1;
@@ -203,6 +222,9 @@ static int kill_due(const sim_device *d)
 static void kill_now(sim_device *d, uint64_t now)
 {
     char why[160];
+    pthread_mutex_lock(&d->lock);
+    uint64_t down_ms = (uint64_t)(d->kill_down_s * 1000);
+    pthread_mutex_unlock(&d->lock);
     if (strcmp(d->snap.phase, "download") == 0)
         snprintf(why, sizeof why, "during the download (byte %u of %u)", d->snap.offset,
                  d->snap.size);
@@ -210,7 +232,23 @@ static void kill_now(sim_device *d, uint64_t now)
         snprintf(why, sizeof why, "during the update's %s step", d->snap.phase);
     else
         snprintf(why, sizeof why, "(no update in progress)");
-    sim_device_kill(d, now, (uint64_t)(d->kill_down_s * 1000), why);
+    sim_device_kill(d, now, down_ms, why);
+}
+
+/* Expires an armed kill that waited too long; returns whether one is due now. */
+static int kill_check(sim_device *d, uint64_t now)
+{
+    pthread_mutex_lock(&d->lock);
+    int expired = d->kill_armed && d->kill_expires_ms != 0 && now >= d->kill_expires_ms;
+    if (expired)
+        d->kill_armed = 0;
+    int due = kill_due(d);
+    sim_kill_phase phase = d->kill_phase;
+    pthread_mutex_unlock(&d->lock);
+    if (expired)
+        sim_log(d->sim, "%s: armed kill expired (no update reached %s)", d->name,
+                sim_kill_phase_name(phase));
+    return due;
 }
 
 uint64_t sim_device_step(sim_device *d, uint64_t now_ms)
@@ -224,11 +262,20 @@ uint64_t sim_device_step(sim_device *d, uint64_t now_ms)
     }
     if (d->state != DEV_UP)
         return UINT64_MAX;
-    if (d->kill_armed && d->kill_phase == SIM_KILL_NOW) {
+    pthread_mutex_lock(&d->lock);
+    int now_kill = d->kill_armed && d->kill_phase == SIM_KILL_NOW, skew = d->skew_pending;
+    int64_t skew_ms = d->skew_ms;
+    d->skew_pending = 0;
+    pthread_mutex_unlock(&d->lock);
+    if (now_kill) {
         kill_now(d, now_ms);
         return d->up_at_ms;
     }
+    if (skew)
+        agent_set_clock_skew(d->ag, skew_ms);
+    uint64_t t0 = host_now_ns();
     int64_t wait = agent_step(d->ag);
+    atomic_fetch_add(&s->step_ns, host_now_ns() - t0);
     atomic_fetch_add(&s->steps, 1);
     take_snapshot(d);
     if (wait == AGENT_FATAL) {
@@ -239,14 +286,7 @@ uint64_t sim_device_step(sim_device *d, uint64_t now_ms)
         pthread_mutex_unlock(&d->lock);
         return UINT64_MAX;
     }
-    if (d->kill_armed && d->kill_expires_ms != 0 && now_ms >= d->kill_expires_ms) {
-        pthread_mutex_lock(&d->lock);
-        d->kill_armed = 0;
-        pthread_mutex_unlock(&d->lock);
-        sim_log(s, "%s: armed kill expired (no update reached %s)", d->name,
-                sim_kill_phase_name(d->kill_phase));
-    }
-    if (d->kill_armed && kill_due(d)) {
+    if (kill_check(d, now_ms)) {
         kill_now(d, sim_clock_ms(s));
         return d->up_at_ms;
     }

@@ -64,18 +64,18 @@ void sim_effects_follow(struct sim *s, const sim_event *ev, const int *ids, int 
     r->deadline_ms = deadline(s, ev, now);
     for (int i = 0; i < count; i++) {
         sim_device *d = &s->dev[ids[i]];
+        pthread_mutex_lock(&d->lock);
         if (ev->kind == SIM_EV_KILL)
             r->base[i] = (uint64_t)d->kills;
         if (ev->kind == SIM_EV_DRIFT) {
-            pthread_mutex_lock(&d->lock);
             r->before.inputs += d->stats_before.inputs;
             r->before.values += d->stats_before.values;
             r->before.sum += d->stats_before.sum;
             r->before.sumsq += d->stats_before.sumsq;
             r->corrected += d->correct_before;
             r->extra += d->labelled_before;
-            pthread_mutex_unlock(&d->lock);
         }
+        pthread_mutex_unlock(&d->lock);
     }
     s->record_count++;
 }
@@ -87,8 +87,10 @@ static void end_of(struct sim *s, sim_record *r)
         uint64_t failed = 0;
         for (int i = 0; i < r->count; i++) {
             sim_device *d = &s->dev[r->ids[i]];
-            r->base[i] = d->snap.checkins_ok;
+            pthread_mutex_lock(&d->lock);
+            r->base[i] = d->ok_before + d->snap.checkins_ok;
             failed += d->failed_during_outage;
+            pthread_mutex_unlock(&d->lock);
         }
         r->extra = failed;
         sim_log(s, "event %llu: outage over on %d device%s (%llu requests failed during it)",
@@ -118,19 +120,45 @@ static double std_of(const sim_stream_stats *st)
     return v > 0 ? sqrt(v) : 0;
 }
 
+/* A consistent copy of what the effects look at (the device's worker writes it). */
+typedef struct dev_view {
+    sim_snapshot snap;
+    sim_dev_state state;
+    int kills, kill_armed;
+    uint32_t corrupt_left;
+    int64_t skew_ms;
+    uint64_t checkins_ok;
+    sim_stream_stats now, before;
+} dev_view;
+
+static void view_of(sim_device *d, dev_view *v)
+{
+    pthread_mutex_lock(&d->lock);
+    v->snap = d->snap;
+    v->state = d->state;
+    v->kills = d->kills;
+    v->kill_armed = d->kill_armed;
+    v->corrupt_left = d->corrupt_left;
+    v->skew_ms = d->skew_ms;
+    v->checkins_ok = d->ok_before + d->snap.checkins_ok;
+    v->now = d->stats;
+    v->before = d->stats_before;
+    pthread_mutex_unlock(&d->lock);
+}
+
 /* Whether device i of r shows the effect now; may log a line for watched devices. */
 static int shows(struct sim *s, sim_record *r, int i)
 {
     sim_device *d = &s->dev[r->ids[i]];
-    const sim_snapshot *sn = &d->snap; /* written by this thread only */
-    int idle = strcmp(sn->phase, "idle") == 0, up = d->state == DEV_UP;
+    dev_view v;
+    view_of(d, &v);
+    const sim_snapshot *sn = &v.snap;
+    int idle = strcmp(sn->phase, "idle") == 0, up = v.state == DEV_UP;
     switch (r->ev.kind) {
     case SIM_EV_OUTAGE:
-        return r->ended && (sn->checkins_ok > r->base[i] || d->state == DEV_FAILED);
+        return r->ended && (v.checkins_ok > r->base[i] || v.state == DEV_FAILED);
     case SIM_EV_DRIFT: {
-        pthread_mutex_lock(&d->lock);
-        sim_stream_stats now = d->stats, before = d->stats_before;
-        pthread_mutex_unlock(&d->lock);
+        sim_stream_stats now = v.now, before = v.before;
         if (now.inputs < DRIFT_MIN_INPUTS)
             return 0;
         if (i < SIM_WATCH_MAX)
@@ -141,17 +169,17 @@ static int shows(struct sim *s, sim_record *r, int i)
         return 1;
     }
     case SIM_EV_KILL:
-        if (!d->kill_armed && (uint64_t)d->kills == r->base[i])
+        if (!v.kill_armed && (uint64_t)v.kills == r->base[i])
             return 1; /* the armed kill expired without an update to interrupt */
-        if ((uint64_t)d->kills > r->base[i] && up && idle) {
+        if ((uint64_t)v.kills > r->base[i] && up && idle) {
             if (i < SIM_WATCH_MAX)
                 sim_log(s, "%s: recovered from the power loss: %s %s %s", d->name,
                         sn->model[0] ? "running" : "no model yet", sn->model, sn->version);
             return 1;
         }
-        return d->state == DEV_FAILED;
+        return v.state == DEV_FAILED;
     case SIM_EV_CORRUPT:
-        if (d->corrupt_left > 0 || !idle)
+        if (v.corrupt_left > 0 || !idle)
             return 0;
         if (strstr(sn->last_error, "differ") != NULL)
             r->corrected++;
@@ -160,7 +188,7 @@ static int shows(struct sim *s, sim_record *r, int i)
                     sn->last_error[0] ? sn->last_error : "no error");
         return 1;
     case SIM_EV_SKEW:
-        if (llabs(sn->clock_offset_ms + d->skew_ms) > 2000)
+        if (llabs(sn->clock_offset_ms + v.skew_ms) > 2000)
             return 0;
         if (i < SIM_WATCH_MAX)
             sim_log(s, "%s: clock corrected: offset to the server now %+.1f s", d->name,
@@ -177,9 +205,10 @@ static void models_of(struct sim *s, const sim_record *r, char *out, size_t len)
     char names[8][100];
     int counts[8], n = 0;
     for (int i = 0; i < r->count; i++) {
-        const sim_snapshot *sn = &s->dev[r->ids[i]].snap;
+        dev_view v;
+        view_of(&s->dev[r->ids[i]], &v);
         char m[100];
-        snprintf(m, sizeof m, "%s %s", sn->model[0] ? sn->model : "(none)", sn->version);
+        snprintf(m, sizeof m, "%s %s", v.snap.model[0] ? v.snap.model : "(none)", v.snap.version);
         int k = 0;
         while (k < n && strcmp(names[k], m) != 0)
             k++;
@@ -237,8 +266,11 @@ static void summary(struct sim *s, sim_record *r)
     }
     case SIM_EV_KILL: {
         int killed = 0;
-        for (int i = 0; i < n; i++)
-            killed += (uint64_t)s->dev[r->ids[i]].kills > r->base[i];
+        for (int i = 0; i < n; i++) {
+            dev_view v;
+            view_of(&s->dev[r->ids[i]], &v);
+            killed += (uint64_t)v.kills > r->base[i];
+        }
         models_of(s, r, models, sizeof models);
         sim_log(s, "event %llu effect: %d/%d devices lost power, %d of them back up and idle; "
                    "running now: %s",

@@ -130,8 +130,8 @@ static void apply_one(struct sim *s, const sim_event *ev, sim_device *d, uint64_
         d->kill_phase = ev->phase;
         d->kill_down_s = ev->down_s;
         d->kill_expires_ms = ev->within_s > 0 ? now + (uint64_t)(ev->within_s * 1000) : 0;
-        if (ev->phase == SIM_KILL_NOW && d->state == DEV_UP)
-            sim_heap_set(&s->ctl, d->index, now);
+        if (ev->phase == SIM_KILL_NOW && d->state == DEV_UP && !d->busy)
+            sim_heap_set(&s->ctl, d->index, now); /* a busy device checks when its step ends */
         break;
     case SIM_EV_CORRUPT:
         d->corrupt_left += ev->corrupt_times;
@@ -139,8 +139,7 @@ static void apply_one(struct sim *s, const sim_event *ev, sim_device *d, uint64_
         break;
     case SIM_EV_SKEW:
         d->skew_ms = (int64_t)(ev->skew_s * 1000);
-        if (d->ag != NULL)
-            agent_set_clock_skew(d->ag, d->skew_ms);
+        d->skew_pending = 1; /* given to the agent by its next step (its worker's to call) */
         break;
     default:
         break;
@@ -212,7 +211,7 @@ void sim_events_apply(struct sim *s, const sim_event *ev, uint64_t now)
         sim_device *d = &s->dev[ids[i]];
         apply_one(s, ev, d, now);
         if (i < SIM_WATCH_MAX)
-            d->watch_until_ms = now + watch_ms(s);
+            atomic_store(&d->watch_until_ms, now + watch_ms(s));
     }
     if (n > 0)
         sim_effects_follow(s, ev, ids, n, now);

@@ -1,9 +1,11 @@
 /*
- * The simulated fleet running: the simulated clock, the control thread
- * (every agent_step, event application and effect tracking: all PSA crypto
- * stays on this one thread, as mbedTLS 2.28's PSA is not thread-safe), the
- * inference threads (each drives its share of devices at infer_hz), the
- * command queue other threads hand events through, and the log.
+ * The simulated fleet running: the simulated clock, the scheduler (which
+ * device steps next, events, effects), the step workers (agent steps, with
+ * every PSA call serialized by psa_lock: mbedTLS 2.28's PSA is not
+ * thread-safe; a worker lets the lock go while its agent waits for the
+ * server, so several check-ins overlap), the inference threads (each drives
+ * its share of devices at infer_hz), the command queue other threads hand
+ * events through, and the log.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,7 +63,7 @@ static void nap(struct sim *s, uint64_t ns)
     ts.tv_sec += (time_t)(t / 1000000000u);
     ts.tv_nsec = (long)(t % 1000000000u);
     pthread_mutex_lock(&s->cmd_lock);
-    if (s->cmd_count == 0 && atomic_load(&s->running))
+    if (s->cmd_count == 0 && s->done_count == 0 && atomic_load(&s->running))
         pthread_cond_timedwait(&s->cmd_cond, &s->cmd_lock, &ts);
     pthread_mutex_unlock(&s->cmd_lock);
 }
@@ -85,9 +87,11 @@ static void run_events(struct sim *s, uint64_t now)
     size_t n = s->cmd_count + (due - s->sched_next);
     sim_event *batch = n > 0 ? malloc(n * sizeof *batch) : NULL;
     if (batch != NULL) {
-        memcpy(batch, s->cmds, s->cmd_count * sizeof *batch);
-        memcpy(batch + s->cmd_count, s->sched + s->sched_next,
-               (due - s->sched_next) * sizeof *batch);
+        if (s->cmd_count > 0)
+            memcpy(batch, s->cmds, s->cmd_count * sizeof *batch);
+        if (due > s->sched_next)
+            memcpy(batch + s->cmd_count, s->sched + s->sched_next,
+                   (due - s->sched_next) * sizeof *batch);
         s->cmd_count = 0;
         s->sched_next = due;
     }
@@ -106,12 +110,85 @@ static uint64_t next_sched_ms(struct sim *s)
     return t;
 }
 
-static int all_failed(const struct sim *s)
+static int all_failed(struct sim *s)
 {
-    for (int i = 0; i < s->n; i++)
-        if (s->dev[i].state != DEV_FAILED)
-            return 0;
-    return 1;
+    int failed = 1;
+    for (int i = 0; failed && i < s->n; i++) {
+        pthread_mutex_lock(&s->dev[i].lock);
+        failed = s->dev[i].state == DEV_FAILED;
+        pthread_mutex_unlock(&s->dev[i].lock);
+    }
+    return failed;
+}
+
+/* A step worker: runs one due device's step at a time with the PSA lock held. */
+static void *worker_main(void *arg)
+{
+    struct sim *s = arg;
+    pthread_mutex_lock(&s->work_lock);
+    for (;;) {
+        while (s->work_count == 0 && atomic_load(&s->running))
+            pthread_cond_wait(&s->work_cond, &s->work_lock);
+        if (!atomic_load(&s->running))
+            break;
+        int id = s->work[s->work_head];
+        s->work_head = (s->work_head + 1) % (size_t)s->n;
+        s->work_count--;
+        pthread_mutex_unlock(&s->work_lock);
+        pthread_mutex_lock(&s->psa_lock);
+        uint64_t next = sim_device_step(&s->dev[id], sim_clock_ms(s));
+        pthread_mutex_unlock(&s->psa_lock);
+        pthread_mutex_lock(&s->cmd_lock); /* hand the device back to the scheduler */
+        s->done_ids[s->done_count] = id;
+        s->done_due[s->done_count++] = next;
+        pthread_cond_signal(&s->cmd_cond);
+        pthread_mutex_unlock(&s->cmd_lock);
+        pthread_mutex_lock(&s->work_lock);
+    }
+    pthread_mutex_unlock(&s->work_lock);
+    return NULL;
+}
+
+/* Devices whose step ended go back into the schedule. */
+static void take_back(struct sim *s)
+{
+    pthread_mutex_lock(&s->cmd_lock);
+    for (size_t i = 0; i < s->done_count; i++) {
+        sim_device *d = &s->dev[s->done_ids[i]];
+        d->busy = 0;
+        s->in_flight--;
+        uint64_t due = s->done_due[i];
+        pthread_mutex_lock(&d->lock); /* a kill armed "now" while the step ran: at once */
+        if (due != UINT64_MAX && d->kill_armed && d->kill_phase == SIM_KILL_NOW)
+            due = 0;
+        pthread_mutex_unlock(&d->lock);
+        if (due != UINT64_MAX)
+            sim_heap_set(&s->ctl, d->index, due);
+    }
+    s->done_count = 0;
+    pthread_mutex_unlock(&s->cmd_lock);
+}
+
+/* Hands due devices to the workers (at most one queued step per worker). */
+static void dispatch(struct sim *s, uint64_t now)
+{
+    uint64_t due;
+    int id;
+    while (s->in_flight < (size_t)s->workers_started && (id = sim_heap_top(&s->ctl, &due)) >= 0 &&
+           due <= now) {
+        if (now - due > 1000)
+            atomic_fetch_add(&s->steps_late, 1);
+        if (now - due > atomic_load(&s->step_late_max))
+            atomic_store(&s->step_late_max, now - due);
+        sim_heap_remove(&s->ctl, id);
+        s->dev[id].busy = 1;
+        s->in_flight++;
+        pthread_mutex_lock(&s->work_lock);
+        s->work[(s->work_head + s->work_count) % (size_t)s->n] = id;
+        s->work_count++;
+        pthread_cond_signal(&s->work_cond);
+        pthread_mutex_unlock(&s->work_lock);
+    }
 }
 
 static void *control_main(void *arg)
@@ -119,6 +196,7 @@ static void *control_main(void *arg)
     struct sim *s = arg;
     while (atomic_load(&s->running)) {
         uint64_t now = sim_clock_ms(s), real = host_now_ns();
+        take_back(s);
         run_events(s, now);
         if (real >= s->next_tick_ns) {
             sim_effects_tick(s, now);
@@ -131,23 +209,12 @@ static void *control_main(void *arg)
                 sim_progress(s);
             s->next_progress_ns = real + (uint64_t)(s->cfg.progress_s * 1e9);
         }
-        uint64_t due;
-        int id = sim_heap_top(&s->ctl, &due);
-        if (id >= 0 && due <= now) {
-            if (now - due > 1000)
-                atomic_fetch_add(&s->steps_late, 1);
-            if (now - due > atomic_load(&s->step_late_max))
-                atomic_store(&s->step_late_max, now - due);
-            uint64_t next = sim_device_step(&s->dev[id], now);
-            if (next == UINT64_MAX)
-                sim_heap_remove(&s->ctl, id);
-            else
-                sim_heap_set(&s->ctl, id, next);
-            continue;
-        }
-        uint64_t wake = id >= 0 ? due : UINT64_MAX, sched = next_sched_ms(s);
-        if (sched < wake)
-            wake = sched;
+        dispatch(s, now);
+        uint64_t due = UINT64_MAX, sched = next_sched_ms(s);
+        int full = s->in_flight >= (size_t)s->workers_started;
+        if (!full)
+            sim_heap_top(&s->ctl, &due);
+        uint64_t wake = sched < due ? sched : due;
         nap(s, wake == UINT64_MAX ? MAX_SLEEP_NS : real_ns_until(s, wake, now, MAX_SLEEP_NS));
     }
     return NULL;
@@ -201,6 +268,9 @@ sim *sim_open(const sim_config *c, char *err, size_t err_len)
     }
     pthread_mutex_init(&s->cmd_lock, NULL);
     pthread_mutex_init(&s->log_lock, NULL);
+    pthread_mutex_init(&s->psa_lock, NULL);
+    pthread_mutex_init(&s->work_lock, NULL);
+    pthread_cond_init(&s->work_cond, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -210,8 +280,19 @@ sim *sim_open(const sim_config *c, char *err, size_t err_len)
         sim_close(s);
         return NULL;
     }
+    size_t n = (size_t)s->n;
+    s->work = malloc(n * sizeof *s->work);
+    s->done_ids = malloc(n * sizeof *s->done_ids);
+    s->done_due = malloc(n * sizeof *s->done_due);
+    if (s->work == NULL || s->done_ids == NULL || s->done_due == NULL) {
+        snprintf(err, err_len, "out of memory");
+        sim_close(s);
+        return NULL;
+    }
     return s;
 }
+
+static void stop_threads(struct sim *s, int control);
 
 int sim_start(sim *s, char *err, size_t err_len)
 {
@@ -224,12 +305,12 @@ int sim_start(sim *s, char *err, size_t err_len)
     for (int i = 0; i < s->n; i++) /* power on spread over the ramp, like a fleet booting */
         sim_heap_set(&s->ctl, i, (uint64_t)(sim_rand01(&rng) * s->cfg.ramp_s * 1000));
     atomic_store(&s->running, 1);
-    if (pthread_create(&s->control, NULL, control_main, s) != 0) {
-        snprintf(err, err_len, "cannot start the control thread");
-        atomic_store(&s->running, 0);
-        return -1;
+    int workers = s->cfg.step_workers < 1 ? 1 : s->cfg.step_workers;
+    for (int w = 0; w < workers && w < SIM_MAX_WORKERS; w++) {
+        if (pthread_create(&s->worker[w], NULL, worker_main, s) != 0)
+            break;
+        s->workers_started++;
     }
-    s->threads_started = 1;
     if (s->cfg.infer_hz > 0)
         for (int t = 0; t < s->cfg.infer_threads; t++) {
             s->infer_arg[t].s = s;
@@ -238,10 +319,18 @@ int sim_start(sim *s, char *err, size_t err_len)
                 break;
             s->infer_started++;
         }
-    sim_log(s, "started %d devices against %s (speed x%g, %g inferences/s each, %d inference "
-               "thread%s, state in %s)",
-            s->n, s->cfg.server_url, s->cfg.speed, s->cfg.infer_hz, s->infer_started,
-            s->infer_started == 1 ? "" : "s", s->state_dir);
+    /* The scheduler last: it reads how many workers there are. */
+    if (s->workers_started == 0 || pthread_create(&s->control, NULL, control_main, s) != 0) {
+        snprintf(err, err_len, "cannot start the simulator's threads");
+        stop_threads(s, 0);
+        return -1;
+    }
+    s->threads_started = 1;
+    sim_log(s, "started %d devices against %s (speed x%g, %g inferences/s each, %d step "
+               "worker%s, %d inference thread%s, state in %s)",
+            s->n, s->cfg.server_url, s->cfg.speed, s->cfg.infer_hz, s->workers_started,
+            s->workers_started == 1 ? "" : "s", s->infer_started, s->infer_started == 1 ? "" : "s",
+            s->state_dir);
     return 0;
 }
 
@@ -315,12 +404,24 @@ void sim_stop(sim *s)
 {
     if (s == NULL || !s->threads_started)
         return;
+    stop_threads(s, 1);
+}
+
+static void stop_threads(struct sim *s, int control)
+{
     atomic_store(&s->running, 0);
     sim_wake(s);
-    pthread_join(s->control, NULL);
+    pthread_mutex_lock(&s->work_lock);
+    pthread_cond_broadcast(&s->work_cond);
+    pthread_mutex_unlock(&s->work_lock);
+    if (control)
+        pthread_join(s->control, NULL);
+    for (int w = 0; w < s->workers_started; w++)
+        pthread_join(s->worker[w], NULL); /* each finishes the step it runs */
     for (int t = 0; t < s->infer_started; t++)
         pthread_join(s->infer[t], NULL);
     s->threads_started = 0;
+    s->workers_started = 0;
     s->infer_started = 0;
 }
 
@@ -336,8 +437,14 @@ void sim_close(sim *s)
     sim_teardown(s);
     free(s->cmds);
     free(s->sched);
+    free(s->work);
+    free(s->done_ids);
+    free(s->done_due);
     pthread_mutex_destroy(&s->cmd_lock);
     pthread_mutex_destroy(&s->log_lock);
+    pthread_mutex_destroy(&s->psa_lock);
+    pthread_mutex_destroy(&s->work_lock);
+    pthread_cond_destroy(&s->work_cond);
     pthread_cond_destroy(&s->cmd_cond);
     free(s);
 }

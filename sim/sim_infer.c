@@ -81,9 +81,10 @@ static void bind(sim_device *d, tmo_interp *it, const agent_model_view *m)
         tmo_monitor_mem_size(&c, &d->prof, it, &need, &diag) != TMO_OK ||
         (d->mon_mem = malloc(need)) == NULL ||
         tmo_monitor_init(&d->mon, &c, &d->prof, it, d->mon_mem, need, &diag) != TMO_OK) {
-        char msg[200];
+        char msg[160];
         tmo_diag_format(&diag, msg, sizeof msg);
-        sim_log(d->sim, "%s: no monitor for %s %s: %s", d->name, m->name, m->version, msg);
+        snprintf(d->note, sizeof d->note, "%s: no monitor for %s %s: %s", d->name, m->name,
+                 m->version, msg); /* logged after the lock (a log callback may call back) */
         free(d->mon_mem);
         d->mon_mem = NULL;
         return;
@@ -173,7 +174,12 @@ int sim_device_infer(sim_device *d, uint64_t now_ms)
         d->inferences++;
     else if (rc == AGENT_RUN_MODEL_ERROR)
         d->errors++;
+    char note[sizeof d->note];
+    memcpy(note, d->note, sizeof note);
+    d->note[0] = '\0';
     pthread_mutex_unlock(&d->lock);
+    if (note[0] != '\0')
+        sim_log(d->sim, "%s", note);
     if (rc == AGENT_RUN_CALLER_ERROR)
         return 0; /* no model yet */
     return rc == AGENT_RUN_OK ? 1 : -1;

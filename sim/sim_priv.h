@@ -3,11 +3,16 @@
  * device objects and what each file provides to the others. Not installed;
  * sim.h is the API.
  *
- * Who touches what: fields marked [ctl] belong to the control thread (the
- * only thread that calls agent_open/agent_step/agent_close); [lock] fields
- * are guarded by the device's lock, which the inference thread holds around
- * each inference and the control thread around agent_close and changes of
- * the stream; [inf] fields belong to the device's inference thread.
+ * Threads: the scheduler (one) decides which device steps next, applies
+ * events and follows their effects; step workers (a few) run one device's
+ * agent_open/agent_step/agent_close at a time, never two steps of a device
+ * at once, all PSA work under the fleet's psa_lock (mbedTLS 2.28's PSA is
+ * not thread-safe), which a worker lets go while its agent waits for the
+ * server (the agent's network hook); inference threads run inferences.
+ * [step] fields belong to whichever worker runs the device's step; [lock]
+ * fields are guarded by the device's lock (the inference thread holds it
+ * around each inference; status readers take it); [sched] fields belong to
+ * the scheduler; [inf] to the device's inference thread.
  */
 #ifndef TMO_SIM_PRIV_H
 #define TMO_SIM_PRIV_H
@@ -25,6 +30,7 @@
 #include "tinymlops/profile.h"
 
 #define SIM_MAX_INFER_THREADS 8
+#define SIM_MAX_WORKERS 16
 #define SIM_TOP_CLASSES 16 /* predicted classes counted per device */
 #define SIM_WATCH_MAX 5    /* devices per event whose agent log lines are shown */
 #define SIM_WATCH_MS 60000 /* for this many simulated ms */
@@ -57,20 +63,24 @@ typedef struct sim_device {
     char device_id[33]; /* [lock] once powered on */
     const char *token;  /* enrollment token (shared string) */
     pthread_mutex_t lock;
-    /* [lock] the agent and its state; written by the control thread */
+    /* [lock] the agent and its state; written by the step worker */
     agent *ag;
     sim_dev_state state;
     sim_snapshot snap;
     uint64_t ok_before, failed_before; /* check-ins of earlier agent lives (before power losses) */
-    /* [ctl] schedule and faults; written under the lock so status can read them */
-    uint64_t up_at_ms, outage_until_ms, watch_until_ms, kill_expires_ms;
+    /* [lock] faults: set by events (scheduler), acted on by the step worker */
+    uint64_t up_at_ms, outage_until_ms, kill_expires_ms;
     int kill_armed;
     sim_kill_phase kill_phase;
     double kill_down_s;
     uint32_t corrupt_left, corrupt_bytes;
     int64_t skew_ms;
+    int skew_pending; /* skew_ms not yet given to the running agent */
     uint64_t failed_during_outage;
-    int outage_reported, kills, restarts;
+    int kills, restarts;
+    atomic_uint_fast64_t watch_until_ms; /* show this device's agent log lines until then */
+    /* [sched] */
+    int busy; /* a worker runs its step */
     /* [lock] the input stream and what the device saw */
     sim_drift drift;
     uint64_t drift_until_ms; /* 0: no end */
@@ -90,6 +100,7 @@ typedef struct sim_device {
     int mon_on;
     uint64_t mon_base_us, mon_mark_ns, mon_last_us; /* the device clock the monitor reads */
     sim_monitor_view mview;
+    char note[240]; /* a line to log once the lock is released ("" when none) */
     /* [inf] */
     uint64_t next_infer_ms;
 } sim_device;
@@ -127,7 +138,15 @@ struct sim {
     /* clock */
     uint64_t start_ns;
     /* threads */
-    pthread_t control, infer[SIM_MAX_INFER_THREADS];
+    pthread_t control, infer[SIM_MAX_INFER_THREADS], worker[SIM_MAX_WORKERS];
+    int workers_started;
+    pthread_mutex_t psa_lock;
+    /* step hand-off: scheduler -> workers (work), workers -> scheduler (done, under cmd_lock) */
+    pthread_mutex_t work_lock;
+    pthread_cond_t work_cond;
+    int *work, *done_ids;
+    uint64_t *done_due;
+    size_t work_head, work_count, done_count, in_flight;
     struct sim_infer_arg {
         struct sim *s;
         int part;
@@ -151,7 +170,7 @@ struct sim {
     uint64_t last_ns;
     /* counters */
     atomic_uint_fast64_t steps, events, inferences, infer_errors, infer_late, reports;
-    atomic_uint_fast64_t steps_late, step_late_max;
+    atomic_uint_fast64_t steps_late, step_late_max, step_ns;
     pthread_mutex_t log_lock;
 };
 
@@ -168,9 +187,12 @@ void sim_wake(struct sim *s);
 /* ---- sim_device.c: one device's life on the control thread ---- */
 /* Powers the device on (agent_open); 0, or -1 (the device is FAILED, logged). */
 int sim_device_power_on(sim_device *d, uint64_t now_ms);
-/* Power loss: agent_close without any goodbye; back on at now + down_ms. */
+/* Power loss: agent_close without any goodbye; back on at now + down_ms (the next due step). */
 void sim_device_kill(sim_device *d, uint64_t now_ms, uint64_t down_ms, const char *why);
-/* One agent_step and what follows from it; returns the simulated ms of the next due step. */
+/*
+ * [step, psa_lock held] One agent_step and what follows from it (or power
+ * on); returns the simulated ms of the next due step, UINT64_MAX for none.
+ */
 uint64_t sim_device_step(sim_device *d, uint64_t now_ms);
 void sim_device_close(sim_device *d);
 

@@ -26,6 +26,7 @@ void sim_config_defaults(sim_config *c)
     c->infer_hz = 1;
     c->ramp_s = 5;
     c->infer_threads = 1;
+    c->step_workers = 4;
     c->seed = 1;
     c->health_inferences = -1;
     c->max_backoff_s = 60;
@@ -61,6 +62,8 @@ static int check(const sim_config *c, char *err, size_t err_len)
         bad = "inference rate must be in [0, 1000] per device and simulated second";
     else if (c->infer_threads < 1 || c->infer_threads > SIM_MAX_INFER_THREADS)
         bad = "inference threads must be in 1..8";
+    else if (c->step_workers < 1 || c->step_workers > SIM_MAX_WORKERS)
+        bad = "step workers must be in 1..16";
     else if (!(c->ramp_s >= 0 && c->ramp_s <= 86400))
         bad = "ramp must be in [0, 86400] seconds";
     else if (c->monitor_window < 1 || c->monitor_window > 1000000)

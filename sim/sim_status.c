@@ -44,6 +44,7 @@ void sim_get_counters(sim *s, sim_counters *c)
     c->events = atomic_load(&s->events);
     c->steps_late = atomic_load(&s->steps_late);
     c->step_late_max_ms = atomic_load(&s->step_late_max);
+    c->step_us = atomic_load(&s->step_ns) / 1000u;
 }
 
 static json_t *stats_json(const sim_stream_stats *st)
@@ -214,12 +215,17 @@ void sim_progress(struct sim *s)
     double inf = dt > 0 ? (double)(c.inferences - s->last.inferences) / dt : 0;
     sim_log(s, "progress: %d devices (up %d, enrolled %d, with a model %d, updating %d, down %d, "
                "failed %d) | check-ins %llu ok, %llu failed (%.1f/s) | inferences %llu (%.0f/s, "
-               "late %llu, errors %llu) | monitor reports %llu | events %llu",
+               "late %llu, errors %llu) | monitor reports %llu | events %llu | agent steps %llu "
+               "(%llu late > 1 s, %.1f ms each)",
             c.devices, c.up, c.enrolled, c.with_model, c.updating, c.down, c.failed,
             (unsigned long long)c.checkins_ok, (unsigned long long)c.checkins_failed, ck,
             (unsigned long long)c.inferences, inf, (unsigned long long)c.infer_late,
             (unsigned long long)c.infer_errors, (unsigned long long)c.reports,
-            (unsigned long long)c.events);
+            (unsigned long long)c.events, (unsigned long long)c.steps,
+            (unsigned long long)c.steps_late,
+            c.steps > s->last.steps
+                ? (double)(c.step_us - s->last.step_us) / 1000.0 / (double)(c.steps - s->last.steps)
+                : 0.0);
     s->last = c;
     s->last_ns = real;
 }

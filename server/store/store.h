@@ -201,6 +201,7 @@ typedef struct st_report_filter {
     int64_t max_windows;    /* rows with windows <= this; 0: any */
     int with_data;          /* also read the report bytes */
     int newest_first;       /* order by seq descending (one device) or at descending */
+    int by_device;          /* order by (device, seq) instead of at (roll-ups); not with a device */
     int64_t limit;          /* 0: no limit */
 } st_report_filter;
 

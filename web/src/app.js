@@ -56,6 +56,7 @@ async function refreshLoop(gen) {
         if (!(e instanceof ApiError && e.status === 401)) banner(`Could not refresh: ${e.code || ''} ${e.message}`);
       }
     }
+    if (gen !== generation || !current) return;
     await new Promise((r) => setTimeout(r, current.interval || 5000));
   }
 }

@@ -12,7 +12,7 @@ export function chartsAvailable() {
 
 // timeChart({title, unit, series: [{label}], height, fmt}) -> {el, set(xsMs, ...ys)}
 // Missing points are null (gaps). fmt formats axis and legend values.
-export function timeChart({ title, unit = '', series, height = 180, fmt = (v) => v.toFixed(2), yRange }) {
+export function timeChart({ title, unit = '', series, height = 160, fmt = (v) => v.toFixed(2), yRange }) {
   const box = h('div', { class: 'chart' });
   const el = h('figure', { class: 'chart-card' }, h('figcaption', null, title, unit ? ` (${unit})` : ''), box);
   if (!chartsAvailable()) {

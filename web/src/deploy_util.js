@@ -15,6 +15,7 @@ export function totalOf(counts) {
 
 export function targetText(t) {
   if (!t) return '-';
+  if (!Object.keys(t).length) return 'all devices';
   const parts = [];
   if (t.all) parts.push('all devices');
   if (t.group) parts.push(`group ${t.group}`);

@@ -8,10 +8,14 @@ import { ACTIVE_STATES, DEVICE_STATES, progressText, stateParts, targetText, tot
 import { gateView } from './gates.js';
 import { deploymentCharts } from './telemetry.js';
 
+const ROWS = 300; // device rows drawn; the waves above count every device
+
 // Which actions a deployment's state allows (server/h_deploy_actions.c, deploy_rollback.c).
 const ACTIONS = [
   ['pause', 'Pause', (d) => d.state === 'active'],
   ['resume', 'Resume', (d) => d.state === 'paused' || d.state === 'halted'],
+  ['override', 'Resume past the gate', (d) => d.state === 'halted' && Boolean(d.health_gate),
+    'Let the current wave pass its health gate once and resume?'],
   ['abort', 'Abort', (d) => ACTIVE_STATES.has(d.state), 'Abort this deployment? Devices that have not started are cancelled.'],
   ['rollback', 'Roll back', (d) => d.kind !== 'rollback' && d.state !== 'rolled-back',
     'Roll back? Every device that started this deployment goes back to what it ran before.'],
@@ -25,8 +29,10 @@ export default {
     const msg = status();
     const about = h('div');
     const waves = h('div', { id: 'waves' });
-    const gate = gateView(id);
-    const charts = deploymentCharts(id);
+    const gate = gateView();
+    let createdAt = 0;
+    // From a quarter of an hour before the deployment: the old version's telemetry is the baseline.
+    const charts = deploymentCharts(id, () => (createdAt ? createdAt - 15 * 60000 : null));
     const devices = h('div');
     const stateSel = h('select', { id: 'dev-state', onchange: () => page.refresh() },
       h('option', { value: '' }, 'every state'), DEVICE_STATES.map((s) => h('option', { value: s }, s)));
@@ -44,7 +50,9 @@ export default {
     async function act(name, confirmText) {
       if (confirmText && !window.confirm(confirmText)) return;
       try {
-        const d = await post(`/deployments/${id}/${name}`);
+        const d = name === 'override'
+          ? await post(`/deployments/${id}/resume`, { override_gate: true })
+          : await post(`/deployments/${id}/${name}`);
         if (name === 'rollback') {
           location.hash = route('deployments', d.id);
           return;
@@ -62,9 +70,9 @@ export default {
         const [d, list] = await Promise.all([
           get(`/deployments/${id}`),
           get(`/deployments/${id}/devices${query({ state: stateSel.value, limit: 1000 })}`),
-          gate.refresh(),
-          charts.refresh(),
         ]);
+        createdAt = d.created_at;
+        gate.draw(d);
         page.interval = ACTIVE_STATES.has(d.state) ? 2000 : 10000;
         fill(head,
           h('h1', null, `#${d.id} ${d.kind === 'rollback' ? 'rollback' : 'rollout'}: ${d.model} ${d.version}`),
@@ -84,10 +92,11 @@ export default {
           ['updated', ago(d.updated_at)],
         ]));
         fill(waves, (d.waves || []).map((w) => h('div', { class: `wave phase-${w.phase}`, 'data-wave': w.wave },
-          h('div', { class: 'wave-head' }, h('b', null, `Wave ${w.wave + 1}`), ` · up to ${w.percent}% · ${w.devices} device${w.devices === 1 ? '' : 's'} · `, badge(w.phase)),
+          h('div', { class: 'wave-head' }, h('b', null, `Wave ${w.wave + 1}`), ` · up to ${w.percent}% · ${w.devices} device${w.devices === 1 ? '' : 's'} · `, badge(wavePhase(d, w))),
           stackBar(stateParts(w.states), Math.max(w.devices, totalOf(w.states))),
           h('div', { class: 'legend' }, stateParts(w.states).filter(([, n]) => n).map(([s, n]) => h('span', null, badge(s), ` ${n}`))))),
           h('div', { class: 'legend' }, 'all devices: ', stateParts(d.devices).filter(([, n]) => n).map(([s, n]) => h('span', { 'data-count': s }, badge(s), ` ${n}`))));
+        const all = list.devices || [];
         fill(devices, table([
           { title: 'device', cell: (a) => deviceLink(a.device_id) },
           { title: 'wave', cell: (a) => (a.wave < 0 ? '-' : String(a.wave + 1)) },
@@ -96,9 +105,19 @@ export default {
           { title: 'before', cell: (a) => (a.prev_bundle_id ? `#${a.prev_bundle_id}` : '-') },
           { title: 'reason', cell: (a) => a.reason || '', class: 'reason' },
           { title: 'updated', cell: (a) => ago(a.updated_at) },
-        ], list.devices || [], { empty: 'no device', rowAttrs: (a) => ({ 'data-device': a.device_id }) }));
+        ], all.slice(0, ROWS), { empty: 'no device', rowAttrs: (a) => ({ 'data-device': a.device_id }) }),
+        all.length > ROWS ? h('p', { class: 'muted' }, `showing ${ROWS} of ${all.length}; choose a state to narrow`) : null);
+        await charts.refresh();
       },
     };
     return page;
   },
 };
+
+// "open" waves whose devices are all done are soaking (or held by the gate) until the next opens.
+function wavePhase(d, w) {
+  const c = w.states || {};
+  const busy = (c.pending || 0) + (c.downloading || 0) + (c['installed-trial'] || 0);
+  if (w.phase !== 'open' || busy > 0 || d.state !== 'active' || w.wave === (d.waves || []).length - 1) return w.phase;
+  return 'soaking';
+}

@@ -95,7 +95,10 @@ function newDeploymentForm() {
   exclude.addEventListener('change', countMatches);
   group.addEventListener('change', countMatches);
 
-  const el = h('details', { class: 'card form-card', id: 'new-deployment', open: prefill ? true : null },
+  let loaded = false;
+  // Models and groups are read when the form opens (and on the page's first refresh).
+  const el = h('details', { class: 'card form-card', id: 'new-deployment', open: prefill ? true : null,
+    ontoggle: () => { if (el.open) { loaded = false; form.refresh(); } } },
     h('summary', null, h('h2', null, 'New deployment')),
     h('form', { id: 'deploy-form', onsubmit: async (ev) => {
       ev.preventDefault();
@@ -124,21 +127,23 @@ function newDeploymentForm() {
     h('p', null, matches),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'dep-submit' }, 'Start deployment'), msg)));
 
-  let loaded = false;
-  return {
+  const form = {
     el,
-    // Models and groups change rarely: loaded once, then when the form is opened again.
     async refresh() {
       if (loaded) return;
       loaded = true;
       const [m, devices] = await Promise.all([get('/models'), getAll('/devices', 'devices')]);
+      // Reloading keeps what the user chose (the Models page's choice on the first load).
+      const want = { model: model.value || (prefill && prefill.model), version: version.value, group: group.value };
       models = m.models || [];
-      fill(model, models.map((x) => h('option', { value: x.name, selected: prefill && prefill.model === x.name }, x.name)));
+      fill(model, models.map((x) => h('option', { value: x.name, selected: want.model === x.name }, x.name)));
       fillVersions();
+      if (want.version && [...version.options].some((o) => o.value === want.version)) version.value = want.version;
       const groups = [...new Set(devices.map((d) => d.group).filter(Boolean))].sort();
-      fill(group, groups.map((g) => h('option', { value: g }, g)));
+      fill(group, groups.map((g) => h('option', { value: g, selected: g === want.group }, g)));
       if (!groups.length) targetKind.value = 'all';
       showTarget();
     },
   };
+  return form;
 }

@@ -27,7 +27,12 @@ export default {
     const page = {
       interval: 5000,
       async refresh() {
-        const [d] = await Promise.all([get(`/devices/${id}`), charts.refresh()]);
+        const [d, tel] = await Promise.all([
+          get(`/devices/${id}`),
+          get(`/telemetry/reports?device=${id}&limit=1`).catch(() => null),
+          charts.refresh(),
+        ]);
+        const tt = (tel && tel.totals) || {};
         const p = d.profile || {};
         const st = d.status || {};
         fill(head, h('h1', { class: 'mono' }, d.id), ' ', badge(d.health), ' ', badge(updateState(d)));
@@ -43,6 +48,7 @@ export default {
           ['enrolled', time(d.enrolled_at)],
           ['last check-in', `${ago(d.last_seen)} (${time(d.last_seen)})`],
           ['health', Object.entries(st.health || {}).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
+          ['monitoring', tt.reports ? `${tt.reports} reports, ${tt.inferences} inferences, last ${ago(tt.last_at)}${tt.dropped ? `, ${tt.dropped} lost on the device` : ''}` : 'no report yet'],
         ]));
         fill(slots, table([
           { title: 'slot', cell: (s) => [s.slot, s.slot === st.active_slot ? ' (active)' : ''] },
@@ -69,7 +75,7 @@ export default {
 // Group and tag editing (PATCH /devices/{id}); shown to operators and admins only.
 function tagEditor(id, done) {
   const msg = status();
-  const tagIn = h('input', { id: 'tag-input', placeholder: 'new tag', size: 12, pattern: '[A-Za-z0-9._:/\\-]{1,64}' });
+  const tagIn = h('input', { id: 'tag-input', placeholder: 'new tag', size: 12, pattern: '[A-Za-z0-9._:\\/\\-]{1,64}' });
   const groupIn = h('input', { id: 'group-input', placeholder: 'group', size: 12 });
   async function change(body, what) {
     try {

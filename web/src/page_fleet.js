@@ -4,12 +4,12 @@
 import { getAll } from './api.js';
 import { ago, badge, countBy, deviceLink, distribution, fill, h, section, table } from './dom.js';
 import { arch, runs, updateState } from './fleet_util.js';
+import { fleetCharts } from './telemetry.js';
 
 const SHOWN = 200; // rows drawn; the counts above cover every device
 
 export default {
   title: 'Fleet',
-  interval: 5000,
   mount(view) {
     const filter = { group: '', tag: '', text: '' };
     const summary = h('div', { class: 'tiles' });
@@ -24,10 +24,12 @@ export default {
     let devices = [];
     let groups = [];
 
+    const charts = fleetCharts();
     view.append(
       h('h1', null, 'Fleet'),
       summary,
       dists,
+      charts.el,
       section('Devices', h('div', { class: 'toolbar' }, groupSel, tagIn, textIn), list),
     );
 
@@ -52,11 +54,12 @@ export default {
     }
 
     const page = {
-      interval: 5000,
+      interval: 10000,
       async refresh() {
         const [all, filtered] = await Promise.all([
           getAll('/devices', 'devices'),
           filter.group || filter.tag ? getAll('/devices', 'devices', { group: filter.group, tag: filter.tag }) : null,
+          charts.refresh(),
         ]);
         devices = filtered || all;
         const total = all.length;

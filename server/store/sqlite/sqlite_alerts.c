@@ -42,7 +42,7 @@ static const char SQL_ALERT_UPDATE[] =
 /* ?1 state, ?2 device, ?3 group, ?4 kind, ?5 since. */
 #define ALERT_WHERE                                                                                \
     " FROM alerts a LEFT JOIN devices d ON d.id = a.device_id WHERE"                               \
-    " (?1 IS NULL OR (?1 = 'active' AND a.state != 'resolved') OR a.state = ?1)"                  \
+    " (?1 IS NULL OR (?1 = 'active' AND a.state != 'resolved') OR a.state = ?1)"                   \
     " AND (?2 IS NULL OR a.device_id = ?2) AND (?3 IS NULL OR d.grp = ?3)"                         \
     " AND (?4 IS NULL OR a.kind = ?4) AND a.updated_at >= ?5"
 static const char SQL_ALERT_LIST[] =

@@ -59,18 +59,19 @@ static const char SQL_SILENT[] =
 /* ?1 device, ?2 group, ?3 deployment, ?4 model, ?5 version, ?6 digest, ?7 bundle, ?8 since,
    ?9 until, ?10 max windows, ?11 with data, ?12 limit. */
 #define REPORT_WHERE                                                                               \
-    " (?2 IS NULL OR d.grp = ?2) AND (?3 = 0 OR a.device_id IS NOT NULL)"                         \
+    " (?2 IS NULL OR d.grp = ?2) AND (?3 = 0 OR a.device_id IS NOT NULL)"                          \
     " AND (?4 IS NULL OR t.model = ?4) AND (?5 IS NULL OR t.version = ?5)"                         \
     " AND (?6 IS NULL OR t.digest = ?6) AND (?7 = 0 OR t.bundle_id = ?7)"                          \
     " AND t.at >= ?8 AND (?9 = 0 OR t.at < ?9) AND (?10 = 0 OR t.windows <= ?10)"
 
 static const char SQL_SCAN_DEVICE_NEWEST[] =
-    REPORT_COLUMNS "WHERE t.device_id = ?1 AND" REPORT_WHERE
-                   " ORDER BY t.seq_first DESC LIMIT ?12";
+    REPORT_COLUMNS "WHERE t.device_id = ?1 AND" REPORT_WHERE " ORDER BY t.seq_first DESC LIMIT ?12";
 static const char SQL_SCAN_DEVICE[] =
     REPORT_COLUMNS "WHERE t.device_id = ?1 AND" REPORT_WHERE " ORDER BY t.at, t.id LIMIT ?12";
-static const char SQL_SCAN_ALL[] = REPORT_COLUMNS "WHERE ?1 IS NULL AND" REPORT_WHERE
-                                                  " ORDER BY t.at, t.id LIMIT ?12";
+static const char SQL_SCAN_ALL[] =
+    REPORT_COLUMNS "WHERE ?1 IS NULL AND" REPORT_WHERE " ORDER BY t.at, t.id LIMIT ?12";
+static const char SQL_SCAN_BY_DEVICE[] = REPORT_COLUMNS
+    "WHERE ?1 IS NULL AND" REPORT_WHERE " ORDER BY t.device_id, t.seq_first LIMIT ?12";
 static const char SQL_SCAN_ALL_NEWEST[] =
     REPORT_COLUMNS "WHERE ?1 IS NULL AND" REPORT_WHERE " ORDER BY t.at DESC, t.id DESC LIMIT ?12";
 
@@ -180,8 +181,8 @@ int sqlite_report_insert(store *s, st_report *r, int rollup)
     int rc = rollup ? ST_OK : seen_before(c, r);
     if (rc == ST_CONFLICT) {
         sqlite3_stmt *st = sq_stmt(c, SQL_DUPLICATE);
-        int counted = st != NULL ? (sq_text(st, 1, r->device_id), sq_run(c, st, "report_insert"))
-                                 : ST_ERROR;
+        int counted =
+            st != NULL ? (sq_text(st, 1, r->device_id), sq_run(c, st, "report_insert")) : ST_ERROR;
         if (counted != ST_OK)
             rc = ST_ERROR;
     } else if (rc == ST_OK) {
@@ -236,8 +237,11 @@ int sqlite_report_scan(store *s, const st_report_filter *f, st_report_cb cb, voi
     sq_conn *c = sq_conn_get(s);
     if (c == NULL)
         return ST_ERROR;
-    const char *sql = f->device != NULL ? (f->newest_first ? SQL_SCAN_DEVICE_NEWEST : SQL_SCAN_DEVICE)
-                                        : (f->newest_first ? SQL_SCAN_ALL_NEWEST : SQL_SCAN_ALL);
+    const char *sql = f->device != NULL
+                          ? (f->newest_first ? SQL_SCAN_DEVICE_NEWEST : SQL_SCAN_DEVICE)
+                      : f->by_device    ? SQL_SCAN_BY_DEVICE
+                      : f->newest_first ? SQL_SCAN_ALL_NEWEST
+                                        : SQL_SCAN_ALL;
     sqlite3_stmt *st = sq_stmt(c, sql);
     if (st == NULL)
         return ST_ERROR;
