@@ -30,6 +30,7 @@ int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(pri
 int cli_parse_count(const char *opt, const char *text, long max, long *out);
 
 int cmd_model(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_model_inspect(int argc, char **argv);
 int cmd_model_run(int argc, char **argv);
 int cmd_model_bench(int argc, char **argv);

@@ -17,6 +17,7 @@ static const cli_command groups[] = {
     {"telemetry", cmd_telemetry, "monitoring telemetry of devices, groups and deployments"},
     {"alerts", cmd_alerts, "alerts on drift, accuracy, latency, errors, silent devices"},
     {"sim", cmd_sim, "simulate a heterogeneous fleet of real agents, with drift and faults"},
+    {"demo", cmd_demo, "the whole loop on this machine: server, simulated fleet, rollouts, alerts"},
     {NULL, NULL, NULL},
 };
 

@@ -54,6 +54,13 @@ typedef struct sim_config {
     int monitor_window;     /* inferences per monitor report window (100) */
     int verbose;            /* forward every agent's own log lines too */
     double progress_s;      /* a fleet progress line every this many real seconds (0: none) */
+    /* The lock every PSA call of the simulated agents runs under (lock != 0: take, 0: release).
+       NULL: the simulator's own (see sim_crypto_lock). Every other PSA user of the process
+       (signing or packing bundles, a server in the same process) must hold the same lock while
+       the simulation runs: pass theirs here (e.g. the server's srv_crypto_lock/unlock), or take
+       the simulator's with sim_crypto_lock. */
+    void (*psa_lock)(void *ctx, int lock);
+    void *psa_ctx;
     /* The event log (one line per call, no newline); NULL: stderr. Called from the simulator's
        threads, one call at a time; it may call sim_apply, sim_status_json and the like, but not
        sim_stop or sim_close. */
@@ -89,6 +96,13 @@ int sim_apply_text(sim *s, const char *event, char *err, size_t err_len);
  * the simulation (sim_finished turns true).
  */
 int sim_schedule(sim *s, const sim_scenario *sc, char *err, size_t err_len);
+
+/*
+ * Takes (lock != 0) or releases the lock the simulated agents' PSA calls
+ * run under: hold it around any PSA use of your own while the simulation
+ * runs (mbedTLS 2.28's PSA is not thread-safe), e.g. packing a bundle.
+ */
+void sim_crypto_lock(sim *s, int lock);
 
 /* Simulated milliseconds since the start (sim_start). */
 uint64_t sim_now_ms(sim *s);

@@ -20,8 +20,9 @@ static const char *usage =
     "         [--enroll-token T | --token ADMIN_TOKEN] [--scenario FILE] [--duration S]\n"
     "         [--speed X] [--mix m0:10,m4:50,m7:30,gw:10] [--groups NAME:PCT,...]\n"
     "         [--tags NAME:PCT,...] [--state-dir DIR] [--infer-hz R] [--checkin-interval S]\n"
-    "         [--ramp S] [--threads N] [--data FILE] [--ref-dir DIR] [--seed N]\n"
-    "         [--progress S] [--verbose] [--json]\n"
+    "         [--ramp S] [--threads N] [--step-workers N] [--data FILE] [--ref-dir DIR]\n"
+    "         [--seed N]"
+    " [--progress S] [--verbose] [--json]\n"
     "The server and admin token may also come from TINYMLOPS_SERVER and TINYMLOPS_TOKEN, the\n"
     "enrollment token from TMO_ENROLL_TOKEN. Times are simulated seconds (--speed X runs X\n"
     "simulated seconds per real second).\n";
@@ -99,6 +100,8 @@ static int parse(int argc, char **argv, opts *o)
             o->c.devices = (int)n;
         else if (strcmp(a, "--threads") == 0 && (bad = !cli_parse_count(a, v, 8, &n)) == 0)
             o->c.infer_threads = (int)n;
+        else if (strcmp(a, "--step-workers") == 0 && (bad = !cli_parse_count(a, v, 16, &n)) == 0)
+            o->c.step_workers = (int)n;
         else if (strcmp(a, "--checkin-interval") == 0 &&
                  (bad = !cli_parse_count(a, v, 86400, &n)) == 0)
             o->c.checkin_interval_s = (int)n;

@@ -27,7 +27,9 @@ static void agent_line(void *ctx, const char *line)
 {
     sim_device *d = ctx;
     struct sim *s = d->sim;
-    if (s->cfg.verbose || sim_clock_ms(s) < atomic_load(&d->watch_until_ms)) {
+    if (s->cfg.verbose ||
+        (sim_clock_ms(s) < atomic_load(&d->watch_until_ms) &&
+         strstr(line, "(simulated)") == NULL)) { /* each outage retry: the summary says it */
         const char *msg = strstr(line, ": "); /* drop the agent's own time and name prefix */
         sim_log(s, "%s: %s", d->name, msg != NULL ? msg + 2 : line);
     }
@@ -69,10 +71,10 @@ static int net_hook(void *ctx, int phase, const char *method, const char *path, 
         }
         pthread_mutex_unlock(&d->lock);
         if (!fail)
-            pthread_mutex_unlock(&s->psa_lock); /* other agents may sign while this one waits */
+            sim_psa(s, 0); /* other agents may sign while this one waits */
         return fail;
     }
-    pthread_mutex_lock(&s->psa_lock);
+    sim_psa(s, 1);
     if (phase == AGENT_NET_AFTER && body != NULL && len > 0 && strcmp(method, "GET") == 0 &&
         strncmp(path, BUNDLE_PATH, strlen(BUNDLE_PATH)) == 0)
         corrupt(d, path, body, len, now);

@@ -80,9 +80,15 @@ void sim_effects_follow(struct sim *s, const sim_event *ev, const int *ids, int 
     s->record_count++;
 }
 
+static void summary(struct sim *s, sim_record *r);
+
 static void end_of(struct sim *s, sim_record *r)
 {
     r->ended = 1;
+    if (r->ev.kind == SIM_EV_DRIFT && !r->closed) { /* what the drift did, before it is undone */
+        summary(s, r);
+        r->closed = 1;
+    }
     if (r->ev.kind == SIM_EV_OUTAGE) {
         uint64_t failed = 0;
         for (int i = 0; i < r->count; i++) {
@@ -258,10 +264,15 @@ static void summary(struct sim *s, sim_record *r)
         if (rep > 0)
             snprintf(mon, sizeof mon, "; latest monitor reports: mean psi_in_max %.3f (%llu devices)",
                      psi / (double)rep, (unsigned long long)rep);
-        sim_log(s, "event %llu effect: %d/%d drifted devices fed %llu inputs: mean %.3f -> %.3f, std "
-                   "%.3f -> %.3f%s%s",
-                id, done, n, (unsigned long long)after.inputs, mean_of(&r->before),
-                mean_of(&after), std_of(&r->before), std_of(&after), acc, mon);
+        if (after.inputs == 0)
+            sim_log(s, "event %llu effect: none of the %d drifted devices ran an inference since the "
+                       "change (no model installed yet?)",
+                    id, n);
+        else
+            sim_log(s, "event %llu effect: %d/%d drifted devices fed %llu inputs: mean %.3f -> %.3f, "
+                       "std %.3f -> %.3f%s%s",
+                    id, done, n, (unsigned long long)after.inputs, mean_of(&r->before),
+                    mean_of(&after), std_of(&r->before), std_of(&after), acc, mon);
         break;
     }
     case SIM_EV_KILL: {

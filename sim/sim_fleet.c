@@ -47,6 +47,21 @@ void sim_log(struct sim *s, const char *fmt, ...)
     pthread_mutex_unlock(&s->log_lock);
 }
 
+void sim_psa(struct sim *s, int lock)
+{
+    if (s->cfg.psa_lock != NULL)
+        s->cfg.psa_lock(s->cfg.psa_ctx, lock);
+    else if (lock)
+        pthread_mutex_lock(&s->psa_lock);
+    else
+        pthread_mutex_unlock(&s->psa_lock);
+}
+
+void sim_crypto_lock(sim *s, int lock)
+{
+    sim_psa(s, lock);
+}
+
 void sim_wake(struct sim *s)
 {
     pthread_mutex_lock(&s->cmd_lock);
@@ -135,9 +150,9 @@ static void *worker_main(void *arg)
         s->work_head = (s->work_head + 1) % (size_t)s->n;
         s->work_count--;
         pthread_mutex_unlock(&s->work_lock);
-        pthread_mutex_lock(&s->psa_lock);
+        sim_psa(s, 1);
         uint64_t next = sim_device_step(&s->dev[id], sim_clock_ms(s));
-        pthread_mutex_unlock(&s->psa_lock);
+        sim_psa(s, 0);
         pthread_mutex_lock(&s->cmd_lock); /* hand the device back to the scheduler */
         s->done_ids[s->done_count] = id;
         s->done_due[s->done_count++] = next;
@@ -296,8 +311,8 @@ static void stop_threads(struct sim *s, int control);
 
 int sim_start(sim *s, char *err, size_t err_len)
 {
-    if (s->threads_started) {
-        snprintf(err, err_len, "already started");
+    if (s->start_ns != 0) {
+        snprintf(err, err_len, "a simulation starts once");
         return -1;
     }
     s->start_ns = host_now_ns();
@@ -431,8 +446,11 @@ void sim_close(sim *s)
         return;
     sim_stop(s);
     for (int i = 0; s->dev != NULL && i < s->n; i++)
-        if (s->dev[i].ag != NULL)
+        if (s->dev[i].ag != NULL) {
+            sim_psa(s, 1);
             sim_device_close(&s->dev[i]);
+            sim_psa(s, 0);
+        }
     sim_effects_free(s);
     sim_teardown(s);
     free(s->cmds);

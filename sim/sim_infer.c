@@ -5,7 +5,8 @@
  * a monitoring profile (tinymlops/monitor.h), and the device records what
  * it predicted, how long it took on its class of hardware (latency measured
  * here x the class's speed factor; the monitor reads the same device clock)
- * and, for labelled data, whether it was right.
+ * and, for labelled data, whether it was right. Each closed report goes to
+ * the agent (agent_telemetry_submit), which uploads it to the server.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ static void on_report(void *ctx, const uint8_t *report, size_t len)
     d->mview.events = events;
     d->mview.reports++;
     atomic_fetch_add(&d->sim->reports, 1);
+    /* The agent numbers it, keeps it on disk and uploads it like its own (docs/agent.md). We run
+       inside agent_infer_with with the device's lock held, so d->ag is the running agent. */
+    if (d->ag != NULL && agent_telemetry_submit(d->ag, report, len) != 0)
+        d->mview.submit_failed++;
 }
 
 void sim_device_unbind(sim_device *d)
@@ -71,6 +76,7 @@ static void bind(sim_device *d, tmo_interp *it, const agent_model_view *m)
     tmo_monitor_config c;
     tmo_monitor_config_defaults(&c);
     c.window_inferences = (uint32_t)d->sim->cfg.monitor_window;
+    c.window_ms = 60000; /* like the agent's own monitor: a slow device still reports each minute */
     c.now_us = device_us;
     c.clock_ctx = d;
     c.on_report = on_report;

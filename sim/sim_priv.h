@@ -53,6 +53,7 @@ typedef struct sim_monitor_view {
     uint64_t reports;
     tmo_drift drift;
     uint32_t events; /* TMO_EV_* of the last report */
+    uint64_t submit_failed; /* reports the agent could not buffer */
 } sim_monitor_view;
 
 typedef struct sim_device {
@@ -183,6 +184,8 @@ uint64_t sim_clock_ms(const struct sim *s); /* simulated ms since start */
 void sim_log(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Wakes the control thread (a command was queued). */
 void sim_wake(struct sim *s);
+/* Takes / releases the PSA lock (cfg.psa_lock, or the simulator's own). */
+void sim_psa(struct sim *s, int lock);
 
 /* ---- sim_device.c: one device's life on the control thread ---- */
 /* Powers the device on (agent_open); 0, or -1 (the device is FAILED, logged). */

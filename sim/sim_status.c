@@ -117,8 +117,9 @@ static json_t *device_locked(struct sim *s, const sim_device *d, uint64_t now)
     json_object_set_new(o, "monitor",
                         d->mview.reports == 0
                             ? json_pack("{s:b}", "on", d->mon_on)
-                            : json_pack("{s:b,s:I,s:f,s:f,s:f,s:f,s:f,s:o}", "on", d->mon_on,
-                                        "reports", (json_int_t)d->mview.reports, "psi_in_max",
+                            : json_pack("{s:b,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:o}", "on", d->mon_on,
+                                        "reports", (json_int_t)d->mview.reports, "not_buffered",
+                                        (json_int_t)d->mview.submit_failed, "psi_in_max",
                                         m->psi_in_max, "js_in_max", m->js_in_max, "psi_out",
                                         m->psi_out, "acc_est", m->acc_est, "conf_mean",
                                         m->conf_mean, "events", events_json(d->mview.events)));

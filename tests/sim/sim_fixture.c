@@ -73,6 +73,8 @@ int sf_pack(sf_env *e, const char *model, const char *version, int counter, cons
     host_profile_opts o;
     host_profile_opts_defaults(&o);
     o.kat_count = 2;
+    if (e->s != NULL)
+        sim_crypto_lock(e->s, 1); /* PSA is not thread-safe: the fleet's agents use it too */
     if (bytes != NULL && cert != NULL &&
         sim_profile_rows(bytes, len, NULL, PROFILE_ROWS, &data, &data_len, &labels, err,
                          sizeof err) == 0 &&
@@ -99,6 +101,8 @@ int sf_pack(sf_env *e, const char *model, const char *version, int counter, cons
             rc = host_write_file(out, bundle, bundle_len, err, sizeof err);
         host_key_wipe(&signer);
     }
+    if (e->s != NULL)
+        sim_crypto_lock(e->s, 0);
     if (rc != 0)
         fprintf(stderr, "sf_pack: %s\n", err);
     host_profile_result_free(&pr);

@@ -3,7 +3,8 @@
  * (docs/simulator.md): 20 devices of the four classes enroll with tokens the
  * simulator makes (group and class tags recorded by the server), receive
  * the digits MLP and run real inferences on digits rows with the monitor
- * attached, then a CNN variant is rolled out: the Cortex-M0+ class, which
+ * attached (its reports reach the server through each agent's telemetry
+ * upload), then a CNN variant is rolled out: the Cortex-M0+ class, which
  * has no CONV_2D, is skipped with the reason and keeps the MLP.
  */
 #include <stdarg.h>
@@ -28,6 +29,14 @@ static int all_with_model(const char *version, int n)
         json_decref(d);
     }
     return ok;
+}
+
+static json_int_t reports_on_server(const char *path)
+{
+    json_t *v = it_get(&env.it, "%s", path);
+    json_int_t n = json_integer_value(json_object_get(json_object_get(v, "totals"), "reports"));
+    json_decref(v);
+    return n;
 }
 
 static void fleet_rollout(void **state)
@@ -85,6 +94,16 @@ static void fleet_rollout(void **state)
     }
     assert_true(correct / labelled > 0.85);
     assert_int_equal(c.infer_errors, 0);
+    /* Each device's monitor reports went through its agent to the server (telemetry upload). */
+    for (int k = 0; k < n; k++) {
+        json_t *dv = sf_device(&env, k);
+        char path[200];
+        snprintf(path, sizeof path, "/api/v1/telemetry/reports?device=%s",
+                 json_string_value(json_object_get(dv, "device_id")));
+        json_decref(dv);
+        IT_WAIT(ok, 15000, reports_on_server(path) >= 1);
+        assert_true(ok);
+    }
 
     /* Capability-aware: the CNN needs CONV_2D, which the M0+ class does not list. */
     long dep2 = it_deploy(&env.it, "--model digits --version 1.1.0 --all --waves 100 --soak 0");

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "sim_data.h"
 #include "train/dataset.h"
 
@@ -197,6 +198,46 @@ static void synthetic_and_other_types(void **state)
     assert_true(fabs(st.sum / (double)st.values - 20) < 1e-9);
 }
 
+/* The MLPerf Tiny reference inputs feed a model with the same input, byte for byte. */
+static void reference_inputs(void **state)
+{
+    (void)state;
+    char manifest[600], err[300];
+    snprintf(manifest, sizeof manifest, "%s/golden/dev/kws_dscnn_int8/MANIFEST.tsv", TMO_REF_DIR);
+    if (access(manifest, R_OK) != 0)
+        skip();
+    sim_data ref_sets;
+    assert_int_equal(sim_data_load(&ref_sets, NULL, TMO_REF_DIR, err, sizeof err), 0);
+    int8_t q[490];
+    tmo_io io = io_of(TMO_INT8, q, 490, 0.5f, 3, 0); /* any quantization: bytes pass unchanged */
+    io.ndim = 4, io.dims[0] = 1, io.dims[1] = 49, io.dims[2] = 10, io.dims[3] = 1;
+    const sim_dataset *ds = sim_data_match(&ref_sets, &io);
+    assert_non_null(ds);
+    assert_string_equal(ds->name, "kws_dscnn_int8");
+    assert_true(ds->count >= 8);
+    sim_drift d = none();
+    uint64_t rng = 11;
+    sim_stream_stats st = {0, 0, 0, 0};
+    assert_int_equal(sim_stream_fill(ds, &d, 1, &rng, &io, &st), -1); /* unlabelled */
+    int found = 0; /* the input is one of the files the manifest lists, unchanged */
+    FILE *f = fopen(manifest, "r");
+    char line[600], name[256];
+    while (f != NULL && !found && fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "%255s", name) != 1 || strcmp(name, "file") == 0)
+            continue;
+        char path[900];
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/golden/dev/kws_dscnn_int8/%s.in", TMO_REF_DIR, name);
+        uint8_t *b = host_read_file(path, &len, err, sizeof err);
+        found = b != NULL && len == 490 && memcmp(b, q, 490) == 0;
+        free(b);
+    }
+    if (f != NULL)
+        fclose(f);
+    assert_true(found);
+    sim_data_free(&ref_sets);
+}
+
 int main(void)
 {
     char err[300];
@@ -213,6 +254,7 @@ int main(void)
         cmocka_unit_test(matches_and_quantizes),
         cmocka_unit_test(drift_moves_statistics),
         cmocka_unit_test(synthetic_and_other_types),
+        cmocka_unit_test(reference_inputs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     sim_data_free(&data);

@@ -170,7 +170,9 @@ async function setup() {
   // The fleet: real agents in one process, in two groups. One device of group "lab" (which
   // the browser's deployment leaves alone) loses its network 25 s in (well after version
   // 1.0.0 reached it, even on a loaded machine) for the rest of the test.
-  fs.writeFileSync(path.join(work, 'scenario.txt'), '25 outage group=lab count=1 duration=900\n');
+  // For the screenshots, group "lab" also drifts (its input shifts) 20 s in: charts and a drift alert.
+  fs.writeFileSync(path.join(work, 'scenario.txt'), '25 outage group=lab count=1 duration=900\n' +
+    (shots ? '20 drift group=lab shift=6 duration=900\n' : ''));
   background('sim', ['sim', '--server', base, '--devices', String(DEVICES), '--root-key', 'root.pub', '--scenario', 'scenario.txt',
     '--token', adminToken, '--groups', 'field:75,lab:25', '--tags', 'canary:25', '--checkin-interval', '1',
     '--ramp', '1', '--infer-hz', '25', '--progress', '10', '--state-dir', 'sim']);
@@ -184,6 +186,17 @@ async function setup() {
   const d = await apiCall('POST', '/deployments', { model: 'digits', version: '1.0.0', target: { all: true }, waves: [100], soak_s: 0 });
   await waitFor('version 1.0.0 on every device', async () => (await apiCall('GET', `/deployments/${d.id}`)).state === 'completed', 60000, 300);
   log('version 1.0.0 runs on the whole fleet');
+  if (shots) {
+    log('screenshots: 45 s more of telemetry for the charts');
+    await sleep(45000);
+  }
+}
+
+// Screenshots show the last 15 minutes (15 s buckets) rather than the last hour.
+async function shortRange(page) {
+  if (!shots) return;
+  await page.selectOption('#view .telemetry select.range', '15m');
+  await page.waitForTimeout(1500);
 }
 
 // ---- the browser ----
@@ -233,6 +246,7 @@ async function operatorFlow(browser, errors) {
   check(await page.locator('tr[data-device]').count() === DEVICES, 'every device is listed');
   check((await page.textContent('.dist')).includes('running'), 'devices by update state');
   check((await page.textContent('#view')).includes('digits 1.0.0'), 'devices by version: digits 1.0.0');
+  await shortRange(page);
   await shot(page, 'fleet');
 
   // Models and variants.
@@ -251,15 +265,11 @@ async function operatorFlow(browser, errors) {
   await page.fill('#dep-soak', shots ? '6' : '3'); // long enough to be seen between the waves
   await page.waitForFunction(() => /\d+ devices? match/.test(document.getElementById('dep-matches').textContent));
   // With telemetry, a health gate (generous limits: it must pass) compares wave 1 with the rest.
-  const gated = await telemetryFlows();
-  if (gated) {
-    await page.check('#gate-on');
-    await page.fill('#gate-min-inferences', '50');
-    for (const [f, v] of [['max_error_increase', '1'], ['max_latency_ratio', '100'], ['max_accuracy_drop', '1'], ['max_drift_increase', '10']]) {
-      await page.fill(`#gate-${f}`, v);
-    }
-  } else {
-    log('note: no telemetry from the fleet yet: the health gate and charts are not checked');
+  check(await telemetryFlows(), 'the fleet uploads its monitoring reports');
+  await page.check('#gate-on');
+  await page.fill('#gate-min-inferences', '50');
+  for (const [f, v] of [['max_error_increase', '1'], ['max_latency_ratio', '100'], ['max_accuracy_drop', '1'], ['max_drift_increase', '10']]) {
+    await page.fill(`#gate-${f}`, v);
   }
   await shot(page, 'deployment-new');
   await page.click('#dep-submit');
@@ -286,11 +296,9 @@ async function operatorFlow(browser, errors) {
   const finalCount = await page.textContent('#waves [data-count="confirmed"]');
   check(finalCount.includes(String(field)), `all ${field} devices of group field confirmed 2.0.0 (${finalCount.trim()})`);
   check(await page.locator('#waves .wave').count() === 2, 'two waves shown');
-  if (gated) {
-    const verdict = await page.textContent('#gate-verdict').catch(() => '');
-    check(/pass/.test(verdict), `the health gate's decision is shown: ${verdict.trim()}`);
-    check(Number(await page.getAttribute('#view .telemetry .charts', 'data-series')) >= 1, 'the deployment page charts its telemetry');
-  }
+  const verdict = await page.textContent('#gate-verdict').catch(() => '');
+  check(/pass/.test(verdict), `the health gate's decision is shown: ${verdict.trim()}`);
+  check(Number(await page.getAttribute('#view .telemetry .charts', 'data-series')) >= 1, 'the deployment page charts its telemetry');
   check(await page.locator('[data-action]').count() === 1 && await page.isVisible('[data-action="rollback"]'), 'a completed deployment offers only rollback');
   await shot(page, 'deployment');
 
@@ -309,10 +317,9 @@ async function operatorFlow(browser, errors) {
   await page.waitForSelector('[data-tag="e2e-tagged"]');
   check((await apiCall('GET', `/devices/${dev}`)).tags.includes('e2e-tagged'), 'tagging from the device page reached the server');
   check((await page.textContent('#view')).includes('digits 2.0.0'), 'the device page shows it runs 2.0.0');
-  if (gated) {
-    await page.waitForSelector('#view .telemetry .chart canvas', { timeout: 15000 });
-    check(Number(await page.getAttribute('#view .telemetry .charts', 'data-series')) >= 1, 'the device page charts its telemetry');
-  }
+  await page.waitForSelector('#view .telemetry .chart canvas', { timeout: 15000 });
+  check(Number(await page.getAttribute('#view .telemetry .charts', 'data-series')) >= 1, 'the device page charts its telemetry');
+  await shortRange(page);
   await shot(page, 'device');
 
   const alertId = await alertsFlow(page);
@@ -333,14 +340,19 @@ async function telemetryFlows() {
 // The silent device's alert: seen, acknowledged, then resolved from the alerts page.
 async function alertsFlow(page) {
   await page.click('nav a[data-page="alerts"]');
+  await page.selectOption('#alert-kind', 'silent');
   const row = page.locator('tr[data-alert][data-state="open"]').first();
   await row.waitFor({ timeout: 60000 });
   const id = Number(await row.getAttribute('data-alert'));
   check((await row.textContent()).includes('silent'), `alert #${id} (silent device) is listed`);
   await page.waitForFunction(() => Number(document.getElementById('alert-count').textContent) >= 1, null, { timeout: 15000 });
   check(await page.isVisible('#alert-count'), 'the navigation counts open alerts');
-  await shot(page, 'alerts');
-  await row.locator('[data-action="ack"]').click();
+  if (shots) { // every kind, for the picture
+    await page.selectOption('#alert-kind', '');
+    await page.waitForSelector(`tr[data-alert="${id}"]`);
+    await shot(page, 'alerts');
+  }
+  await page.click(`tr[data-alert="${id}"] [data-action="ack"]`);
   await page.waitForSelector(`tr[data-alert="${id}"][data-state="acknowledged"]`);
   const acked = await apiCall('GET', `/alerts/${id}`);
   check(acked.state === 'acknowledged' && acked.acked_by === 'admin', `alert #${id} acknowledged by admin (${acked.state}, ${acked.acked_by})`);

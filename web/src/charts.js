@@ -10,9 +10,14 @@ export function chartsAvailable() {
   return typeof window.uPlot === 'function';
 }
 
-// timeChart({title, unit, series: [{label}], height, fmt}) -> {el, set(xsMs, ...ys)}
-// Missing points are null (gaps). fmt formats axis and legend values.
-export function timeChart({ title, unit = '', series, height = 160, fmt = (v) => v.toFixed(2), yRange }) {
+// timeChart({title, unit, series: [{label}], height, fmt, axisFmt, yRange}) -> {el, set(xsMs, ...ys)}
+// Missing points are null (gaps). fmt formats legend values, axisFmt(v, tick spacing) the axis.
+// Axis ticks with as many decimals as their spacing needs (0.085, 0.090, ... not 0.09, 0.09).
+function byIncrement(v, incr) {
+  return v.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(incr)))));
+}
+
+export function timeChart({ title, unit = '', series, height = 160, fmt = (v) => v.toFixed(2), axisFmt = byIncrement, yRange }) {
   const box = h('div', { class: 'chart' });
   const el = h('figure', { class: 'chart-card' }, h('figcaption', null, title, unit ? ` (${unit})` : ''), box);
   if (!chartsAvailable()) {
@@ -30,7 +35,8 @@ export function timeChart({ title, unit = '', series, height = 160, fmt = (v) =>
     scales: { x: { time: true }, y: yRange ? { range: yRange } : { auto: true } },
     axes: [
       { stroke: '#475569', grid: { stroke: '#e2e8f0' } },
-      { stroke: '#475569', grid: { stroke: '#e2e8f0' }, size: 56, values: (u, vals) => vals.map((v) => (v === null ? '' : fmt(v))) },
+      { stroke: '#475569', grid: { stroke: '#e2e8f0' }, size: 56,
+        values: (u, vals, axis, space, incr) => vals.map((v) => (v === null ? '' : axisFmt(v, incr))) },
     ],
     series: [
       { label: 'time', value: (u, v) => (v === null ? '-' : new Date(v * 1000).toISOString().slice(11, 19)) },

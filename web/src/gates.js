@@ -49,6 +49,8 @@ const fmt = {
   acc_est: (v) => `${(v * 100).toFixed(1)}%`,
   drift: (v) => v.toFixed(3),
 };
+const LABELS = { error_rate: 'error rate', latency_p95_us: 'latency p95', acc_est: 'estimated accuracy', drift: 'drift score',
+  inferences: 'inferences', reports: 'reports', devices: 'devices' };
 const show = (k, v) => (typeof v === 'number' ? (fmt[k] ? fmt[k](v) : String(v)) : '-');
 
 // The gate of a deployment: {el, draw(deployment)}. Decisions seen while the page is open are kept.
@@ -65,7 +67,8 @@ export function gateView() {
       const p = g.policy || {};
       const last = g.last;
       if (last) {
-        const id = `${last.wave}/${last.verdict || 'override'}/${last.at || last.override_wave}`;
+        // A gate that waits is judged again on every tick: one entry per distinct decision.
+        const id = `${last.wave ?? last.override_wave}/${last.verdict || 'override'}/${last.reason || ''}`;
         if (!seen.some((x) => x.id === id)) seen.unshift({ id, ...last });
       }
       const limits = LIMITS.map(([name, label]) => `${label.toLowerCase()} ${p[name] === null || p[name] === undefined ? 'off' : p[name]}`);
@@ -83,12 +86,12 @@ function decision(last) {
   if (last.override_wave !== undefined && !last.verdict) {
     return h('p', { id: 'gate-verdict' }, badge('override'), ` wave ${last.override_wave + 1} let through by ${last.override_by}`);
   }
-  const rows = ['error_rate', 'latency_p95_us', 'acc_est', 'drift', 'inferences', 'devices']
+  const rows = Object.keys(LABELS)
     .map((k) => ({ k, n: last.new_version ? last.new_version[k] : null, b: last.baseline ? last.baseline[k] : null }));
   return h('div', null,
     h('p', { id: 'gate-verdict' }, badge(last.verdict), ` after wave ${last.wave + 1}, ${time(last.at)}`, last.reason ? ` — ${last.reason}` : ''),
     table([
-      { title: 'metric', cell: (r) => r.k.replace(/_/g, ' ') },
+      { title: 'metric', cell: (r) => LABELS[r.k] },
       { title: 'new version', cell: (r) => show(r.k, r.n) },
       { title: 'baseline (old version)', cell: (r) => show(r.k, r.b) },
     ], rows));

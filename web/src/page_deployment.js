@@ -114,10 +114,11 @@ export default {
   },
 };
 
-// "open" waves whose devices are all done are soaking (or held by the gate) until the next opens.
+// An "open" wave whose devices are all done soaks, or waits for the gate's evidence, until the next opens.
 function wavePhase(d, w) {
   const c = w.states || {};
   const busy = (c.pending || 0) + (c.downloading || 0) + (c['installed-trial'] || 0);
   if (w.phase !== 'open' || busy > 0 || d.state !== 'active' || w.wave === (d.waves || []).length - 1) return w.phase;
-  return 'soaking';
+  const last = d.health_gate && d.health_gate.last;
+  return last && last.verdict === 'wait' && last.wave === w.wave ? 'held by gate' : 'soaking';
 }

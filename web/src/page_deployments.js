@@ -54,7 +54,7 @@ function newDeploymentForm() {
   const group = h('select', { id: 'dep-group' });
   const tags = h('input', { id: 'dep-tags', placeholder: 'beta,eu', size: 14 });
   const exclude = h('input', { id: 'dep-exclude', placeholder: 'none', size: 12 });
-  const waves = h('input', { id: 'dep-waves', placeholder: 'server default (1,10,50,100)', size: 22 });
+  const waves = h('input', { id: 'dep-waves', placeholder: 'server default, e.g. 1,10,50,100', size: 22 });
   const soak = h('input', { id: 'dep-soak', type: 'number', min: 0, placeholder: 'default', size: 8 });
   const maxFail = h('input', { id: 'dep-max-failures', type: 'number', min: 0, value: '0', size: 5 });
   const matches = h('span', { class: 'muted', id: 'dep-matches' });

@@ -17,9 +17,9 @@ const pct = (v) => `${(v * 100).toFixed(0)}%`;
 
 // What is charted, from one point of a series.
 const METRICS = [
-  { id: 'acc', title: 'Estimated accuracy', of: (p) => p.acc_est, fmt: pct, yRange: [0, 1] },
-  { id: 'drift', title: 'Drift score (PSI)', of: (p) => (p.drift ? p.drift.score : null), fmt: (v) => v.toFixed(2) },
-  { id: 'latency', title: 'Latency p95', of: (p) => p.latency_p95_us, fmt: us },
+  { id: 'acc', title: 'Estimated accuracy', of: (p) => p.acc_est, fmt: pct, axisFmt: pct, yRange: [0, 1] },
+  { id: 'drift', title: 'Drift score (PSI)', of: (p) => (p.drift ? p.drift.score : null), fmt: (v) => v.toFixed(3) },
+  { id: 'latency', title: 'Latency p95', of: (p) => p.latency_p95_us, fmt: us, axisFmt: us },
   { id: 'inferences', title: 'Inferences per bucket', of: (p) => p.inferences, fmt: (v) => String(Math.round(v)) },
 ];
 
@@ -78,7 +78,7 @@ export function telemetryCharts(title, params, opts = {}) {
       const key = series.map((s) => seriesName(s.key)).join('\u0000');
       if (!charts || key !== names) { // the set of lines changed: new charts
         names = key;
-        charts = METRICS.map((m) => timeChart({ title: m.title, fmt: m.fmt, yRange: m.yRange,
+        charts = METRICS.map((m) => timeChart({ title: m.title, fmt: m.fmt, axisFmt: m.axisFmt, yRange: m.yRange,
           series: series.length ? series.map((s) => ({ label: seriesName(s.key) })) : [{ label: 'none' }] }));
         grid.replaceChildren(...charts.map((c) => c.el));
         grid.dataset.series = String(series.length);
