@@ -127,6 +127,10 @@ static int scan(agent_tel *t)
         char tail[8];
         if (sscanf(de->d_name, "r-%20llu.%7s", &seq, tail) != 2 || strcmp(tail, "json") != 0)
             continue;
+        /* Not a name this agent writes (sequences start at 1 and the server keeps them as
+         * int64): taking it would move next_seq past it and wrap, reusing sequence numbers. */
+        if (seq == 0 || seq >= (unsigned long long)INT64_MAX)
+            continue;
         char path[1200];
         struct stat sb;
         entry_path(t, seq, path, sizeof path);

@@ -3,7 +3,6 @@
  * (header, sections, manifest, certificate, key wraps), parsed by the device
  * library's own parsers. Nothing here is verified: `bundle verify` does that.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,17 +227,11 @@ static void print_text(const char *path, json_t *o)
 
 int cmd_bundle_inspect(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c != 'j')
-            return cli_usage(usage, "unknown option");
-        json = 1;
-    }
-    if (optind != argc - 1)
-        return cli_usage(usage, "expected one bundle file");
-    const char *path = argv[optind];
+    const char *path;
+    int json;
+    int bad = cli_parse_file_json(argc, argv, usage, "bundle file", &path, &json);
+    if (bad != CLI_OK)
+        return bad;
     char err[1024];
     size_t len;
     uint8_t *bytes = host_read_file(path, &len, err, sizeof err);

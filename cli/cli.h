@@ -29,6 +29,11 @@ int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(pri
 /* Parses a positive integer option value; returns 0 and reports on failure. */
 int cli_parse_count(const char *opt, const char *text, long max, long *out);
 
+/* Parses "[--json] FILE", the shape of the inspect commands. Returns CLI_OK
+ * with *path and *json set, or CLI_USAGE after printing the problem. */
+int cli_parse_file_json(int argc, char **argv, const char *usage, const char *what,
+                        const char **path, int *json);
+
 int cmd_model(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_model_inspect(int argc, char **argv);

@@ -2,6 +2,7 @@
  * Dispatch and error reporting shared by all subcommands.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +67,22 @@ int cli_parse_count(const char *opt, const char *text, long max, long *out)
     }
     *out = v;
     return 1;
+}
+
+int cli_parse_file_json(int argc, char **argv, const char *usage, const char *what,
+                        const char **path, int *json)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    int c;
+    *json = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'j')
+            return cli_usage(usage, "unknown option");
+        *json = 1;
+    }
+    if (optind != argc - 1)
+        return cli_usage(usage, "expected one %s", what);
+    *path = argv[optind];
+    return CLI_OK;
 }

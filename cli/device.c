@@ -2,7 +2,6 @@
  * `tinymlops device list|show|tag|enroll-token`: the device inventory of a
  * fleet server.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -69,34 +68,10 @@ static const char *list_usage =
 
 int cmd_device_list(int argc, char **argv)
 {
-    static const struct option opts[] = {{"group", required_argument, NULL, 'g'},
-                                         {"tag", required_argument, NULL, 't'},
-                                         {"limit", required_argument, NULL, 'l'},
-                                         {"offset", required_argument, NULL, 'o'},
-                                         {NULL, 0, NULL, 0}};
+    static const char *const params[] = {"group", "tag", "limit", "offset", NULL};
     api_ctx ctx;
-    if (api_take_options(&ctx, &argc, argv, list_usage) != 0)
-        return CLI_USAGE;
-    char path[1024] = "/api/v1/devices";
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        const char *name = c == 'g'   ? "group"
-                           : c == 't' ? "tag"
-                           : c == 'l' ? "limit"
-                           : c == 'o' ? "offset"
-                                      : NULL;
-        if (name == NULL)
-            return cli_usage(list_usage, "unknown option");
-        api_query_add(path, sizeof path, name, optarg);
-    }
-    if (optind != argc)
-        return cli_usage(list_usage, "unexpected argument '%s'", argv[optind]);
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "GET", path, NULL, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_get_listing(&ctx, argc, argv, list_usage, "/api/v1/devices", params, &out);
     if (rc != 0)
         return rc;
     if (ctx.json) {

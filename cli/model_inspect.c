@@ -2,7 +2,6 @@
  * `tinymlops model inspect MODEL.tflite [--json]`: everything a developer or
  * the fleet server asks of a model before deploying it.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,17 +113,11 @@ static void print_text(const char *path, size_t len, const tmo_model *m, const m
 
 int cmd_model_inspect(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c != 'j')
-            return cli_usage(usage, "unknown option");
-        json = 1;
-    }
-    if (optind != argc - 1)
-        return cli_usage(usage, "expected one model file");
-    const char *path = argv[optind];
+    const char *path;
+    int json;
+    int bad = cli_parse_file_json(argc, argv, usage, "model file", &path, &json);
+    if (bad != CLI_OK)
+        return bad;
     char err[1024];
     size_t len;
     void *bytes = host_read_file(path, &len, err, sizeof err);

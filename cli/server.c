@@ -11,12 +11,39 @@
 #include "server.h"
 
 static const char *usage =
-    "tinymlops server --db sqlite:PATH [--listen HOST:PORT] [--root-key ROOT.pub ...] [--threads "
-    "N]\n"
+    "tinymlops server --db sqlite:PATH|postgres://USER@HOST/DB [--listen HOST:PORT]\n"
+    "       [--root-key ROOT.pub ...] [--threads N]\n"
     "       [--waves 1,10,50,100] [--soak S] [--checkin-interval S] [--max-bundle-bytes N]\n"
     "       [--tick-ms MS] [--port-file FILE] [--access-log]\n"
     "       [--telemetry-raw-hours H] [--telemetry-keep-days D]\n"
-    "   or: tinymlops server init --db sqlite:PATH [--name NAME]";
+    "   or: tinymlops server init --db sqlite:PATH|postgres://USER@HOST/DB [--name NAME]";
+
+/*
+ * The database as it may be shown: a password in a postgres URL
+ * (scheme://user:PASSWORD@host) or conninfo (password=PASSWORD) becomes ***.
+ */
+static void shown_db(const char *db, char *out, size_t len)
+{
+    snprintf(out, len, "%s", db);
+    char *scheme = strstr(out, "://");
+    if (scheme != NULL) {
+        char *at = strchr(scheme + 3, '@'), *colon = strchr(scheme + 3, ':');
+        if (at != NULL && colon != NULL && colon < at) {
+            size_t used = (size_t)(colon + 1 - out);
+            char rest[1024];
+            snprintf(rest, sizeof rest, "%s", at);
+            snprintf(colon + 1, len - used, "***%s", rest);
+        }
+    }
+    char *pw = strstr(out, "password=");
+    if (pw != NULL) {
+        char *end = pw + strlen("password=");
+        size_t value = strcspn(end, " &");
+        char rest[1024];
+        snprintf(rest, sizeof rest, "%s", end + value);
+        snprintf(end, len - (size_t)(end - out), "***%s", rest);
+    }
+}
 
 static int server_init(int argc, char **argv)
 {
@@ -35,15 +62,17 @@ static int server_init(int argc, char **argv)
             return cli_usage(usage, "unknown option");
     }
     if (db == NULL || optind != argc)
-        return cli_usage(usage, "server init needs --db sqlite:PATH");
+        return cli_usage(usage, "server init needs --db (sqlite:PATH or a postgres URL)");
     char token[128], err[600];
     if (server_init_db(db, name, token, sizeof token, err, sizeof err) != 0)
         return cli_fail("server init: %s", err);
     printf("%s\n", token);
+    char shown[1024];
+    shown_db(db, shown, sizeof shown);
     fprintf(stderr,
             "tinymlops: database %s is ready; the line above is admin token '%s'.\n"
             "tinymlops: it is shown only once (the server keeps only its hash); store it safely.\n",
-            db, name);
+            shown, name);
     memset(token, 0, sizeof token);
     return CLI_OK;
 }
@@ -151,6 +180,6 @@ int cmd_server(int argc, char **argv)
     if (optind != argc)
         return cli_usage(usage, "unexpected argument '%s'", argv[optind]);
     if (cfg.db_url == NULL)
-        return cli_usage(usage, "--db sqlite:PATH is required");
+        return cli_usage(usage, "--db is required (sqlite:PATH or a postgres URL)");
     return server_run(&cfg) == 0 ? CLI_OK : CLI_FAIL;
 }

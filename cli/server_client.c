@@ -4,6 +4,7 @@
 #include "server_client.h"
 
 #include <curl/curl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,4 +118,34 @@ void api_query_add(char *buf, size_t len, const char *name, const char *value)
         snprintf(buf + used, len - used, "%s%s=%s", strchr(buf, '?') != NULL ? "&" : "?", name,
                  esc);
     curl_free(esc);
+}
+
+int api_get_listing(api_ctx *ctx, int argc, char **argv, const char *usage, const char *path,
+                    const char *const *params, json_t **out)
+{
+    enum { max_params = 16 };
+    struct option opts[max_params + 1];
+    size_t n = 0;
+    for (; params[n] != NULL && n < max_params; n++)
+        opts[n] = (struct option){params[n], required_argument, NULL, (int)n + 1};
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+    if (api_take_options(ctx, &argc, argv, usage) != 0)
+        return CLI_USAGE;
+    char query[1024];
+    snprintf(query, sizeof query, "%s", path);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c < 1 || (size_t)c > n)
+            return cli_usage(usage, "unknown option");
+        api_query_add(query, sizeof query, params[c - 1], optarg);
+    }
+    if (optind != argc)
+        return cli_usage(usage, "unexpected argument '%s'", argv[optind]);
+    *out = NULL;
+    int rc = api_open(ctx);
+    if (rc == 0)
+        rc = api_call(ctx, "GET", query, NULL, NULL, 0, out);
+    api_close(ctx);
+    return rc;
 }

@@ -46,4 +46,14 @@ void api_print_json(json_t *v);
 /* Appends "name=value" (URL-escaped) to a query string being built in buf. */
 void api_query_add(char *buf, size_t len, const char *name, const char *value);
 
+/*
+ * The shape of every "list" command: --server/--token/--json, then each
+ * "--NAME VALUE" option whose NAME is in `params` (NULL-terminated) becomes
+ * the query parameter NAME of a GET on `path`. On success returns 0 with
+ * the answer in *out (caller decrefs) and ctx->json set from --json;
+ * otherwise CLI_USAGE or CLI_FAIL after printing the problem.
+ */
+int api_get_listing(api_ctx *ctx, int argc, char **argv, const char *usage, const char *path,
+                    const char *const *params, json_t **out);
+
 #endif

@@ -9,7 +9,7 @@
  * breaks; memory errors are left to the sanitizers.
  *
  * Seeds: fuzz/corpus/profile (written by gen_monitor_corpus). The same
- * entry point is replayed in every build by monitor_corpus_test.
+ * entry point is replayed in every build by corpus_replay.c.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +20,8 @@
 #include "tinymlops/monitor.h"
 #include "tinymlops/profile.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "corpus_replay.h"
+
 const uint8_t *fuzz_profile_model(int which, size_t *len);
 
 /* in [1,4] f32 -> SOFTMAX (which 0), or in [1,8,2] int8 -> RELU (which 1). */
@@ -152,4 +153,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)tmo_kat_run(&model(1)->interp, data, size, &r, NULL);
     }
     return 0;
+}
+
+/* A valid seed is a PROFILE section or a KAT section the device parsers accept. */
+int fuzz_seed_valid(const uint8_t *data, size_t size)
+{
+    tmo_profile p;
+    uint32_t vectors;
+    return tmo_profile_parse(&p, data, size, NULL) == TMO_OK ||
+           tmo_kat_parse(data, size, &vectors, NULL) == TMO_OK;
 }

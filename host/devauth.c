@@ -154,8 +154,9 @@ int devauth_export_private(psa_key_id_t key, uint8_t priv[32])
 int devauth_b64_encode(const uint8_t *in, size_t len, char *out, size_t out_len)
 {
     size_t n = 0;
-    if (mbedtls_base64_encode((unsigned char *)out, out_len, &n, in, len) != 0)
+    if (out_len == 0 || mbedtls_base64_encode((unsigned char *)out, out_len, &n, in, len) != 0)
         return -1;
+    out[n] = '\0'; /* mbedtls writes nothing at all for empty input */
     return (int)n;
 }
 

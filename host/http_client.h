@@ -65,6 +65,21 @@ int hc_request(hc_client *c, const char *method, const char *path, const char *c
 void hc_response_free(hc_response *r);
 
 /*
+ * An in-process transport instead of the network (fuzzers, tests): hc_request
+ * hands the request to fn, which sets out->status and feeds the response's
+ * header lines ("Name: value\r\n") and body bytes through the two functions
+ * below, just as libcurl would; fn returns 0, or -1 when the server is to look
+ * unreachable. fn NULL: the network again.
+ */
+typedef int (*hc_transport_fn)(void *ctx, const char *method, const char *path, const void *body,
+                               size_t len, hc_response *out);
+void hc_set_transport(hc_client *c, hc_transport_fn fn, void *ctx);
+/* One response header line (ETag, Content-Range, Content-Type, X-TMO-Server-Time are kept). */
+void hc_response_header_line(hc_response *r, const char *line, size_t len);
+/* Appends body bytes (kept NUL-terminated). 0 on success, -1 when out of memory. */
+int hc_response_append(hc_response *r, const void *data, size_t len);
+
+/*
  * The signed-request headers for one request (P-11): timestamp_ms and nonce
  * as given (nonce NULL: a fresh random one). 0 on success.
  */

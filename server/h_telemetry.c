@@ -103,6 +103,7 @@ static int one(srv *s, const char *device, json_t *e, tel_profiles *profiles,
     st_report row;
     memset(&row, 0, sizeof row);
     host_report rep;
+    memset(&rep, 0, sizeof rep); /* freed below even when data is not base64 */
     char err[300];
     if (len <= 0 || tel_row_from_report(bytes, (size_t)len, &row, &rep, err, sizeof err) != 0) {
         result(u, seq, "rejected", len <= 0 ? "data is not base64" : err);
@@ -299,8 +300,8 @@ HANDLER(h_telemetry_reports)
         query_int(q, "limit", 1, 1000, 100, &limit, r) < 0 ||
         query_int(q, "full", 0, 1, 0, &full, r) < 0)
         return;
-    if (f.device == NULL) {
-        resp_error(r, 400, "bad_request", "device is required");
+    if (f.device == NULL || !srv_name_valid(f.device)) { /* it is echoed back: JSON needs UTF-8 */
+        resp_error(r, 400, "bad_request", "device is required (a device id)");
         return;
     }
     st_tdevice t;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,14 +36,48 @@ typedef struct request_state {
     int64_t started_ms;
 } request_state;
 
+/* A value in a name, value, ... NULL list; header names compare like libmicrohttpd's (any case). */
+static const char *list_value(const char *const *list, const char *name, int any_case)
+{
+    for (size_t i = 0; list != NULL && list[i] != NULL && list[i + 1] != NULL; i += 2)
+        if ((any_case ? strcasecmp(list[i], name) : strcmp(list[i], name)) == 0)
+            return list[i + 1];
+    return NULL;
+}
+
 const char *http_header(const http_req *q, const char *name)
 {
+    if (q->conn == NULL)
+        return list_value(q->headers, name, 1);
     return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_query(const http_req *q, const char *name)
 {
+    if (q->conn == NULL)
+        return list_value(q->query, name, 0);
     return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result argument_is_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    int *ok = cls;
+    if (!utf8_valid(key) || (value != NULL && !utf8_valid(value)))
+        *ok = 0;
+    return *ok ? MHD_YES : MHD_NO;
+}
+
+int http_url_is_utf8(const http_req *q)
+{
+    int ok = utf8_valid(q->path);
+    if (q->conn != NULL)
+        MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, argument_is_utf8, &ok);
+    else
+        for (size_t i = 0; q->query != NULL && q->query[i] != NULL; i++)
+            ok = ok && utf8_valid(q->query[i]);
+    return ok;
 }
 
 void http_resp_header(http_resp *r, const char *name, const char *fmt, ...)

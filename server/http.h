@@ -23,6 +23,10 @@ typedef struct http_req {
     const uint8_t *body;
     size_t body_len;
     struct MHD_Connection *conn;
+    /* Requests made in process (fuzzers, tests) have no connection (conn NULL): their headers
+       and query arguments are NULL-terminated lists of name, value pairs (either may be NULL). */
+    const char *const *headers;
+    const char *const *query;
     const char *params[HTTP_MAX_PARAMS]; /* path parameters captured by the router */
     int param_count;
     /* Set by authentication. */
@@ -45,6 +49,8 @@ typedef struct http_resp {
 /* A request header or query argument, NULL when absent. */
 const char *http_header(const http_req *q, const char *name);
 const char *http_query(const http_req *q, const char *name);
+/* Whether the path and every query argument (names and values) are valid UTF-8. */
+int http_url_is_utf8(const http_req *q);
 
 /* Adds a response header (value formatted like printf). */
 void http_resp_header(http_resp *r, const char *name, const char *fmt, ...)

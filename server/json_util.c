@@ -31,6 +31,31 @@ void resp_json(http_resp *r, int status, json_t *body)
         r->body_len = strlen(r->body);
 }
 
+size_t utf8_len(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+                              : s[0] >= 0xf0 && s[0] <= 0xf4                 ? 4
+                                                                             : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))) ||
+        (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))))
+        return 0; /* overlong, surrogate or beyond U+10FFFF */
+    return n;
+}
+
+int utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+        size_t n = utf8_len(p);
+        if (n == 0)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
 void resp_error(http_resp *r, int status, const char *code, const char *fmt, ...)
 {
     char msg[600];
@@ -38,6 +63,14 @@ void resp_error(http_resp *r, int status, const char *code, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages quote request bytes (paths, names) and may be cut mid-character: JSON needs UTF-8. */
+    for (unsigned char *p = (unsigned char *)msg; *p != '\0';) {
+        size_t n = utf8_len(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
     resp_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
 }
 

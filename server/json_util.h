@@ -14,6 +14,12 @@
 /* Sends body (reference stolen) as application/json with status. */
 void resp_json(http_resp *r, int status, json_t *body);
 
+/* JSON strings must be UTF-8, and requests echo their own bytes back in answers. */
+/* Length of the valid UTF-8 sequence at s (1..4), 0 when there is none. */
+size_t utf8_len(const unsigned char *s);
+/* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int utf8_valid(const char *s);
+
 /* Sends {"error": {"code": code, "message": ...}}. */
 void resp_error(http_resp *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -129,6 +129,14 @@ void router_dispatch(void *ctx, http_req *q, http_resp *r)
     srv *s = ctx;
     char params[HTTP_MAX_PARAMS][MAX_SEGMENT];
     int count, known;
+    if (!http_url_is_utf8(q)) { /* answers quote paths and arguments, and JSON is UTF-8 */
+        resp_error(r, 400, "bad_request", "the request URL is not valid UTF-8");
+        return;
+    }
+    if (!http_url_is_utf8(q)) { /* answers quote paths and arguments, and JSON is UTF-8 */
+        resp_error(r, 400, "bad_request", "the request URL is not valid UTF-8");
+        return;
+    }
     const route *rt = find(q->method, q->path, params, &count, &known);
     if (rt == NULL) {
         if (known)

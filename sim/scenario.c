@@ -478,6 +478,7 @@ bad:
 int sim_scenario_load(const char *path, sim_scenario *out, char *err, size_t err_len)
 {
     size_t len = 0;
+    memset(out, 0, sizeof *out); /* empty on every failure, as sim_scenario_parse leaves it */
     char *text = host_read_file(path, &len, err, err_len);
     if (text == NULL)
         return -1;

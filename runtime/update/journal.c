@@ -151,6 +151,24 @@ static void empty_state(tmo_update_state *st)
     st->active = TMO_UPDATE_NO_SLOT;
 }
 
+/*
+ * Checks a record needs beyond its own fields, against the engine it is read
+ * into: the active slot is one a device may run (TRIAL or GOOD), and every
+ * bundle fits its slot. A record this code wrote always passes (begin
+ * refuses bundles larger than the slot; only activate, confirm and boot
+ * set active, always to a TRIAL or GOOD slot).
+ */
+static int consistent(const tmo_update *u, const tmo_update_state *st)
+{
+    if (st->active != TMO_UPDATE_NO_SLOT && st->slot[st->active].state != TMO_SLOT_TRIAL &&
+        st->slot[st->active].state != TMO_SLOT_GOOD)
+        return 0;
+    for (int i = 0; i < TMO_UPDATE_SLOTS; i++)
+        if (st->slot[i].state != TMO_SLOT_EMPTY && st->slot[i].size > u->slot_size[i])
+            return 0;
+    return 1;
+}
+
 tmo_err journal_load(tmo_update *u, tmo_diag *diag)
 {
     uint8_t rec[TMO_JOURNAL_RECORD_LEN];
@@ -161,7 +179,7 @@ tmo_err journal_load(tmo_update *u, tmo_diag *diag)
                                          (uint32_t)i * u->record_stride, rec, sizeof rec);
         if (e != TMO_OK)
             return port_fail(diag, e, "port.storage");
-        valid[i] = journal_decode(rec, &cand[i]) == TMO_OK;
+        valid[i] = journal_decode(rec, &cand[i]) == TMO_OK && consistent(u, &cand[i]);
     }
     empty_state(&u->st);
     u->current_record = 1; /* so the first store goes to position 0 */

@@ -10,8 +10,17 @@
 #include <string.h>
 
 extern const store_ops sqlite_store_ops;
+#ifdef TMO_HAVE_POSTGRES /* built when libpq is found (server/CMakeLists.txt, TMO_POSTGRES) */
+extern const store_ops postgres_store_ops, postgresql_store_ops;
+#endif
 
-static const store_ops *const backends[] = {&sqlite_store_ops};
+static const store_ops *const backends[] = {
+    &sqlite_store_ops,
+#ifdef TMO_HAVE_POSTGRES
+    &postgres_store_ops,
+    &postgresql_store_ops,
+#endif
+};
 
 static _Thread_local char last_error[512];
 
@@ -54,8 +63,13 @@ store *store_open(const char *url, char *err, size_t err_len)
         }
         return s;
     }
-    snprintf(err, err_len, "unsupported database scheme '%.*s' (supported: sqlite)",
-             (int)scheme_len, url);
+    char names[128] = "";
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", i > 0 ? ", " : "", backends[i]->scheme);
+    }
+    snprintf(err, err_len, "unsupported database scheme '%.*s' (supported: %s)", (int)scheme_len,
+             url, names);
     return NULL;
 }
 

@@ -21,6 +21,7 @@
 #include "keys.h"
 #include "tflite/options_types.h"
 #include "tflite_writer.h"
+#include "../fc_model_fixture.h"
 #include "tinymlops/bundle.h"
 
 #define FX_NOW 1800000000ull /* 2027-01-15T08:00:00Z: the tests' fixed "now" */
@@ -67,33 +68,16 @@ static tmo_err fx_clock_now(void *ctx, uint64_t *now)
     return f->clock_error;
 }
 
-/* A 4-in, 3-out float FULLY_CONNECTED model with n_weights_extra extra bytes of description. */
+/* A float FULLY_CONNECTED model, 4 inputs and out_features outputs. */
 static inline uint8_t *fx_make_model(size_t *len, int out_features)
 {
-    tw_model *m = tw_new();
-    int32_t in_d[2] = {1, 4}, w_d[2] = {out_features, 4}, b_d[1] = {out_features},
-            out_d[2] = {1, out_features};
     float *w = calloc((size_t)out_features * 4, sizeof *w),
           *b = calloc((size_t)out_features, sizeof *b);
     for (int i = 0; i < out_features * 4; i++)
         w[i] = (float)(i % 7) - 3.0f;
     for (int i = 0; i < out_features; i++)
         b[i] = 0.5f * (float)i;
-    int in = tw_tensor(m, "in", TMO_FLOAT32, in_d, 2, 0, NULL);
-    int wt = tw_tensor(m, "w", TMO_FLOAT32, w_d, 2,
-                       tw_buffer(m, w, (size_t)out_features * 4 * sizeof *w), NULL);
-    int bt = tw_tensor(m, "b", TMO_FLOAT32, b_d, 1,
-                       tw_buffer(m, b, (size_t)out_features * sizeof *b), NULL);
-    int out = tw_tensor(m, "out", TMO_FLOAT32, out_d, 2, 0, NULL);
-    int32_t ins[3] = {in, wt, bt}, outs[1] = {out};
-    tw_options o = {OPTIONS_FULLY_CONNECTED_OPTIONS, 1, {tw_u8(0, 0)}};
-    tw_operator(m, 9 /* FULLY_CONNECTED */, ins, 3, outs, 1, &o);
-    tw_inputs(m, ins, 1);
-    tw_outputs(m, outs, 1);
-    uint8_t *bytes = NULL;
-    if (tw_finish(m, &bytes, len) != 0)
-        bytes = NULL;
-    tw_free(m);
+    uint8_t *bytes = fc_model_fixture(4, out_features, w, b, len);
     free(w);
     free(b);
     return bytes;

@@ -27,6 +27,7 @@
 #include "tflite/options_types.h"
 #include "tflite_writer.h"
 #include "tinymlops/model.h"
+#include "../fc_model_fixture.h"
 
 long it_ms(void)
 {
@@ -195,29 +196,13 @@ char *it_token(it_env *e, const char *group, int ttl_s, int uses)
 
 static uint8_t *model_bytes(int units, int seed, size_t *len)
 {
-    tw_model *m = tw_new();
-    int32_t in_d[2] = {1, 8}, w_d[2] = {units, 8}, b_d[1] = {units}, out_d[2] = {1, units};
     float *w = malloc(sizeof(float) * (size_t)units * 8),
           *b = malloc(sizeof(float) * (size_t)units);
     for (int i = 0; i < units * 8; i++)
         w[i] = (float)((i * 13 + seed * 7) % 17) * 0.125f - 1.0f;
     for (int i = 0; i < units; i++)
         b[i] = 0.01f * (float)(i % 50) + (float)seed;
-    int in = tw_tensor(m, "in", TMO_FLOAT32, in_d, 2, 0, NULL);
-    int wt = tw_tensor(m, "w", TMO_FLOAT32, w_d, 2,
-                       tw_buffer(m, w, sizeof(float) * (size_t)units * 8), NULL);
-    int bt = tw_tensor(m, "b", TMO_FLOAT32, b_d, 1, tw_buffer(m, b, sizeof(float) * (size_t)units),
-                       NULL);
-    int out = tw_tensor(m, "out", TMO_FLOAT32, out_d, 2, 0, NULL);
-    int32_t ins[3] = {in, wt, bt}, outs[1] = {out};
-    tw_options o = {OPTIONS_FULLY_CONNECTED_OPTIONS, 1, {tw_u8(0, 0)}};
-    tw_operator(m, 9 /* FULLY_CONNECTED */, ins, 3, outs, 1, &o);
-    tw_inputs(m, ins, 1);
-    tw_outputs(m, outs, 1);
-    uint8_t *bytes = NULL;
-    if (tw_finish(m, &bytes, len) != 0)
-        bytes = NULL;
-    tw_free(m);
+    uint8_t *bytes = fc_model_fixture(8, units, w, b, len);
     free(w);
     free(b);
     return bytes;

@@ -78,14 +78,46 @@ static int wait_port(fx_server *s, const char *port_file)
     return -1;
 }
 
+/*
+ * The store URL of a fresh server: a SQLite file in the test's directory,
+ * or, when TMO_STORE_URL names a PostgreSQL database (scripts/pg-test), a
+ * new schema there made with psql, so every server starts empty although
+ * they share the database.
+ */
+static int store_url(fx_server *s)
+{
+    const char *env = getenv("TMO_STORE_URL");
+    if (env == NULL || strncmp(env, "postgres", 8) != 0) {
+        snprintf(s->db_url, sizeof s->db_url, "sqlite:%s/fleet.db", s->dir);
+        return 0;
+    }
+    /* psql takes postgres:// and postgresql:// URIs and conninfo strings (after "postgres:") */
+    const char *conn = strncmp(env, "postgres://", 11) == 0 || strncmp(env, "postgresql:", 11) == 0
+                           ? env
+                           : env + strlen("postgres:");
+    if (strchr(conn, '\'') != NULL)
+        return -1;
+    char schema[40] = "tmo_", cmd[800]; /* the hex of the unique part of the test's directory */
+    for (const char *p = strrchr(s->dir, '-') + 1; *p != '\0' && strlen(schema) < 30; p++)
+        snprintf(schema + strlen(schema), sizeof schema - strlen(schema), "%02x",
+                 (unsigned char)*p);
+    snprintf(cmd, sizeof cmd, "psql -q -v ON_ERROR_STOP=1 -d '%s' -c 'CREATE SCHEMA %s' >&2", conn,
+             schema);
+    if (system(cmd) != 0)
+        return -1;
+    int url = strstr(env, "://") != NULL;
+    int n = snprintf(s->db_url, sizeof s->db_url, "%s%soptions=-csearch_path%s%s", env,
+                     url ? (strchr(env, '?') != NULL ? "&" : "?") : " ", url ? "%3D" : "=", schema);
+    return n > 0 && (size_t)n < sizeof s->db_url ? 0 : -1;
+}
+
 int fx_start(fx_server *s, const char *const *extra)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->dir, sizeof s->dir, "/tmp/tmo-srv-XXXXXX");
     if (mkdtemp(s->dir) == NULL || devauth_init() != 0 || hc_global_init() != 0)
         return -1;
-    snprintf(s->db_url, sizeof s->db_url, "sqlite:%s/fleet.db", s->dir);
-    if (make_keys(s) != 0 || run_init(s) != 0)
+    if (store_url(s) != 0 || make_keys(s) != 0 || run_init(s) != 0)
         return -1;
     char root_pub[400], port_file[400], log[400];
     snprintf(root_pub, sizeof root_pub, "%s/root.pub", s->dir);

@@ -285,6 +285,14 @@ static void malformed_requests(void **state)
     json_decref(out);
     assert_int_equal(fx_call(s->admin, "GET", "/api/v1/deployments/abc", NULL, NULL), 404);
     assert_int_equal(fx_call(s->admin, "GET", "/api/v1/devices?limit=0", NULL, NULL), 400);
+    /* Answers quote the URL, and JSON is UTF-8: bytes that are not UTF-8 get a JSON 400. */
+    const char *not_utf8[] = {"/api/v1/devices?group=%ff", "/api/v1/telemetry/reports?device=%c3",
+                              "/api/v1/alerts?state=%ed%a0%80", "/api/v1/nowhere-%fe"};
+    for (size_t i = 0; i < sizeof not_utf8 / sizeof not_utf8[0]; i++) {
+        assert_int_equal(fx_call(s->admin, "GET", not_utf8[i], NULL, &out), 400);
+        assert_string_equal(fx_error_code(out), "bad_request");
+        json_decref(out);
+    }
     /* A JSON body over the 256 KiB limit is refused before it is parsed. */
     size_t big = 300 * 1024;
     char *text = malloc(big);

@@ -8,11 +8,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "deploy_ctl.h"
 #include "fit.h"
+#include "json_util.h"
 #include "range.h"
 #include "waves.h"
 
@@ -249,6 +251,27 @@ static void device_states(void **state)
     assert_false(deploy_assignment_live(&a));
 }
 
+/* Error messages quote request bytes: they must still make a JSON body (found by fuzz_server_req). */
+static void error_messages_stay_json(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/ap\x9ai", "/\xc3", "/\xed\xa0\x80", "/\xf4\x90\x80\x80", "/ok-\xc3\xa9"};
+    const char *want[] = {"no route /ap?i", "no route /?", "no route /???", "no route /????",
+                          "no route /ok-\xc3\xa9"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        http_resp r = {.status = 500};
+        resp_error(&r, 404, "not_found", "no route %s", paths[i]);
+        assert_int_equal(r.status, 404);
+        assert_non_null(r.body);
+        json_t *v = json_loadb(r.body, r.body_len, 0, NULL);
+        assert_non_null(v);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "message")),
+                            want[i]);
+        json_decref(v);
+        free(r.body);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +284,7 @@ int main(void)
         cmocka_unit_test(wave_lists_are_validated),
         cmocka_unit_test(ranges_follow_rfc9110),
         cmocka_unit_test(device_states),
+        cmocka_unit_test(error_messages_stay_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

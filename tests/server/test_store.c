@@ -4,6 +4,11 @@
  * SQLite file per test. Tests use unique names (random device ids, groups
  * and models) so they can share one database, e.g. a PostgreSQL schema.
  * Expectations come from the contract in store.h, not from SQLite.
+ *
+ *   test_store           TMO_STORE_URL if set, else SQLite
+ *   test_store --sqlite  SQLite whatever the environment (CTest test_store)
+ *   test_store --env     TMO_STORE_URL; exits 77 (skipped) when it is unset
+ *                        (CTest test_store_postgres, run by scripts/pg-test)
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +25,7 @@
 
 static char tmpdir[256];
 static unsigned serial;
+static const char *store_url; /* NULL: a fresh SQLite file per test */
 
 typedef struct fixture {
     store *st;
@@ -30,9 +36,8 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    const char *env = getenv("TMO_STORE_URL");
-    if (env != NULL)
-        snprintf(f->url, sizeof f->url, "%s", env);
+    if (store_url != NULL)
+        snprintf(f->url, sizeof f->url, "%s", store_url);
     else
         snprintf(f->url, sizeof f->url, "sqlite:%s/store-%u.db", tmpdir, serial++);
     snprintf(f->uniq, sizeof f->uniq, "%08x", (unsigned)rand());
@@ -565,6 +570,444 @@ static void concurrent_transactions_serialize(void **state)
     assert_int_equal(got.uses_left, 0);
 }
 
+/* ---- telemetry, alerts, settings, gates, encryption keys (migration 0002) ---- */
+
+/* A report row of device dev covering seq_first..seq_last, stored at `at`. */
+static st_report make_report(const char *dev, const char *model, int64_t seq_first,
+                             int64_t seq_last, int64_t at, const uint8_t *data, size_t len)
+{
+    st_report r;
+    memset(&r, 0, sizeof r);
+    st_copy(r.device_id, sizeof r.device_id, dev);
+    r.seq_first = seq_first;
+    r.seq_last = seq_last;
+    r.at = r.received_at = at;
+    r.bundle_id = 7;
+    st_copy(r.model, sizeof r.model, model);
+    st_copy(r.version, sizeof r.version, "1.0.0");
+    st_copy(r.digest, sizeof r.digest, "0011223344556677");
+    r.windows = seq_last - seq_first + 1;
+    r.inferences = 100;
+    r.errors = 2;
+    r.out_inf = 98;
+    r.events = 1;
+    r.dropped = 3;
+    r.lost_inferences = 4;
+    r.drift = 0.125;
+    r.acc_est = -1;
+    r.p95_us = 512;
+    for (int i = 0; i < ST_LAT_BINS; i++)
+        r.latency[i] = (uint32_t)i * 0x01010101u;
+    r.data = data;
+    r.data_len = len;
+    return r;
+}
+
+typedef struct report_seen {
+    int n;
+    int64_t seq[16], inferences, wave;
+    char group[ST_NAME_LEN + 1];
+    int data_ok, latency_ok;
+    double drift;
+} report_seen;
+
+static int collect_reports(void *ctx, const st_report *r)
+{
+    report_seen *x = ctx;
+    if (x->n < 16)
+        x->seq[x->n] = r->seq_first;
+    x->n++;
+    x->inferences += r->inferences;
+    x->wave = r->wave;
+    x->drift = r->drift;
+    st_copy(x->group, sizeof x->group, r->group);
+    x->data_ok = r->data != NULL && r->data_len == 3 && memcmp(r->data, "abc", 3) == 0;
+    x->latency_ok = r->latency[31] == 31u * 0x01010101u;
+    return 0;
+}
+
+static void reports_dedup_scan_prune(void **state)
+{
+    fixture *f = *state;
+    char dev[33], other[33], group[40], model[40];
+    device_id(f, 30, dev);
+    device_id(f, 31, other);
+    snprintf(group, sizeof group, "tel-%s", f->uniq);
+    snprintf(model, sizeof model, "kws-%s", f->uniq);
+    add_device(f, 30, group, "[]");
+    const uint8_t *abc = (const uint8_t *)"abc";
+    st_report r = make_report(dev, model, 1, 1, 1000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_OK);
+    assert_true(r.id > 0);
+    r = make_report(dev, model, 2, 2, 2000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_OK);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_CONFLICT); /* re-uploaded */
+    r = make_report(dev, model, 1, 3, 3000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_CONFLICT); /* overlaps 1 and 2 */
+    r = make_report(dev, model, 5, 5, 5000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_OK); /* gaps are fine */
+    r = make_report(dev, model, 3, 3, 3000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_OK); /* and late arrivals */
+    r = make_report(other, model, 1, 1, 1000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_OK); /* per device */
+
+    st_tdevice t;
+    assert_int_equal(ST(f->st, tdevice_get, dev, &t), ST_OK);
+    assert_string_equal(t.device_id, dev);
+    assert_int_equal(t.reports, 4);
+    assert_int_equal(t.duplicates, 2);
+    assert_int_equal(t.inferences, 400);
+    assert_int_equal(t.dropped, 12);
+    assert_int_equal(t.lost_inferences, 16);
+    assert_int_equal(t.last_at, 5000); /* the newest report's at */
+    assert_int_equal(t.last_received, 5000);
+    assert_int_equal(t.seq_floor, -1);
+    char never[33];
+    device_id(f, 39, never);
+    assert_int_equal(ST(f->st, tdevice_get, never, &t), ST_NOT_FOUND);
+
+    report_seen x = {0};
+    st_report_filter by_dev = {.device = dev, .with_data = 1};
+    assert_int_equal(ST(f->st, report_scan, &by_dev, collect_reports, &x), ST_OK);
+    assert_int_equal(x.n, 4);
+    assert_int_equal(x.seq[0], 1); /* by time */
+    assert_int_equal(x.seq[3], 5);
+    assert_true(x.data_ok);
+    assert_true(x.latency_ok);
+    assert_true(x.drift == 0.125);
+    assert_string_equal(x.group, group);
+    memset(&x, 0, sizeof x);
+    st_report_filter newest = {.device = dev, .newest_first = 1, .limit = 2};
+    assert_int_equal(ST(f->st, report_scan, &newest, collect_reports, &x), ST_OK);
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.seq[0], 5);
+    assert_int_equal(x.seq[1], 3);
+    assert_false(x.data_ok); /* without with_data */
+    memset(&x, 0, sizeof x);
+    st_report_filter in_group = {.group = group, .since = 1500, .until = 4500};
+    assert_int_equal(ST(f->st, report_scan, &in_group, collect_reports, &x), ST_OK);
+    assert_int_equal(x.n, 2); /* seq 2 and 3; `other` is in no group */
+    memset(&x, 0, sizeof x);
+    st_report_filter of_model = {.model = model, .by_device = 1};
+    assert_int_equal(ST(f->st, report_scan, &of_model, collect_reports, &x), ST_OK);
+    assert_int_equal(x.n, 5);
+    assert_int_equal(x.seq[0], 1); /* dev (id ...1e) before other (...1f), each by seq */
+    assert_int_equal(x.seq[3], 5);
+    assert_int_equal(x.seq[4], 1);
+
+    st_deployment d = make_deployment(model);
+    assert_int_equal(ST(f->st, deployment_insert, &d), ST_OK);
+    st_assignment a;
+    memset(&a, 0, sizeof a);
+    a.deployment_id = d.id;
+    strcpy(a.device_id, other);
+    a.wave = 2;
+    st_copy(a.state, sizeof a.state, "pending");
+    assert_int_equal(ST(f->st, assignment_insert, &a), ST_OK);
+    memset(&x, 0, sizeof x);
+    st_report_filter of_dep = {.deployment = d.id, .model = model};
+    assert_int_equal(ST(f->st, report_scan, &of_dep, collect_reports, &x), ST_OK);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.wave, 2);
+
+    /* a duplicate inside a write transaction is counted; a roll-up row counts nothing */
+    assert_int_equal(ST(f->st, begin, ST_TX_WRITE), ST_OK);
+    r = make_report(other, model, 1, 1, 1000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_CONFLICT);
+    r = make_report(other, model, 2, 4, 1500, abc, 3);
+    r.inferences = 300;
+    assert_int_equal(ST(f->st, report_insert, &r, 1), ST_OK);
+    assert_int_equal(ST0(f->st, commit), ST_OK);
+    int64_t rollup_id = r.id;
+    assert_int_equal(ST(f->st, tdevice_get, other, &t), ST_OK);
+    assert_int_equal(t.reports, 1);
+    assert_int_equal(t.duplicates, 1);
+    assert_int_equal(t.inferences, 100);
+    memset(&x, 0, sizeof x);
+    st_report_filter rollups = {.device = other, .max_windows = 1};
+    assert_int_equal(ST(f->st, report_scan, &rollups, collect_reports, &x), ST_OK);
+    assert_int_equal(x.n, 1); /* the roll-up has 3 windows */
+    assert_int_equal(ST(f->st, report_delete, rollup_id), ST_OK);
+    assert_int_equal(ST(f->st, report_delete, rollup_id), ST_NOT_FOUND);
+
+    int64_t removed = 0;
+    assert_int_equal(ST(f->st, report_prune, 2500, &removed), ST_OK);
+    assert_true(removed >= 3); /* dev seq 1, 2 and other seq 1 */
+    assert_int_equal(ST(f->st, tdevice_get, dev, &t), ST_OK);
+    assert_int_equal(t.seq_floor, 2);
+    r = make_report(dev, model, 2, 2, 2000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_CONFLICT); /* pruned, still known */
+    r = make_report(dev, model, 4, 4, 4000, abc, 3);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_OK);
+}
+
+/*
+ * Several threads upload the same windows of one device, each in a write
+ * transaction as the upload handler does: each window is stored exactly
+ * once and every other copy is counted as a duplicate.
+ */
+typedef struct uploader {
+    store *st;
+    const char *dev, *model;
+    int stored, dup;
+} uploader;
+
+static void *upload(void *arg)
+{
+    uploader *u = arg;
+    for (int seq = 1; seq <= 20; seq++) {
+        st_report r = make_report(u->dev, u->model, seq, seq, seq, (const uint8_t *)"abc", 3);
+        if (ST(u->st, begin, ST_TX_WRITE) != ST_OK)
+            continue;
+        int rc = ST(u->st, report_insert, &r, 0);
+        if ((rc == ST_OK || rc == ST_CONFLICT) && ST0(u->st, commit) == ST_OK) {
+            u->stored += rc == ST_OK;
+            u->dup += rc == ST_CONFLICT;
+        } else {
+            ST0(u->st, rollback);
+        }
+    }
+    return NULL;
+}
+
+static void concurrent_uploads_dedup(void **state)
+{
+    fixture *f = *state;
+    char dev[33], model[40];
+    device_id(f, 32, dev);
+    snprintf(model, sizeof model, "race-%s", f->uniq);
+    pthread_t th[4];
+    uploader u[4];
+    for (int i = 0; i < 4; i++) {
+        u[i] = (uploader){f->st, dev, model, 0, 0};
+        pthread_create(&th[i], NULL, upload, &u[i]);
+    }
+    int stored = 0, dup = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        stored += u[i].stored;
+        dup += u[i].dup;
+    }
+    assert_int_equal(stored, 20);
+    assert_int_equal(dup, 60);
+    st_tdevice t;
+    assert_int_equal(ST(f->st, tdevice_get, dev, &t), ST_OK);
+    assert_int_equal(t.reports, 20);
+    assert_int_equal(t.duplicates, 60);
+}
+
+typedef struct silent_seen {
+    const char *want[2];
+    int64_t last[2];
+    int other;
+} silent_seen;
+
+static int collect_silent(void *ctx, const char *id, int64_t last)
+{
+    silent_seen *x = ctx;
+    for (int i = 0; i < 2; i++)
+        if (strcmp(id, x->want[i]) == 0)
+            x->last[i] = last;
+    return 0;
+}
+
+static void silent_devices_by_last_activity(void **state)
+{
+    fixture *f = *state;
+    char quiet[33], talking[33], fresh[33], group[40];
+    snprintf(group, sizeof group, "quiet-%s", f->uniq);
+    device_id(f, 40, quiet);
+    device_id(f, 41, talking);
+    device_id(f, 42, fresh);
+    add_device(f, 40, group, "[]");
+    add_device(f, 41, group, "[]");
+    add_device(f, 42, group, "[]"); /* never seen: new, not silent */
+    st_checkin ck = {10000, "{}", "", 0, NULL};
+    assert_int_equal(ST(f->st, device_checkin, quiet, &ck), ST_OK);
+    assert_int_equal(ST(f->st, device_checkin, talking, &ck), ST_OK);
+    st_report r = make_report(talking, "m", 1, 1, 50000, NULL, 0);
+    assert_int_equal(ST(f->st, report_insert, &r, 0), ST_OK); /* reported at 50 s */
+    silent_seen x = {{quiet, talking}, {-1, -1}, 0};
+    assert_int_equal(ST(f->st, devices_silent, 40000, collect_silent, &x), ST_OK);
+    assert_int_equal(x.last[0], 10000);
+    assert_int_equal(x.last[1], -1);
+    silent_seen y = {{talking, fresh}, {-1, -1}, 0};
+    assert_int_equal(ST(f->st, devices_silent, 60000, collect_silent, &y), ST_OK);
+    assert_int_equal(y.last[0], 50000);
+    assert_int_equal(y.last[1], -1);
+}
+
+static st_alert make_alert(const char *dev, const char *kind, const char *digest, int64_t at)
+{
+    st_alert a;
+    memset(&a, 0, sizeof a);
+    st_copy(a.kind, sizeof a.kind, kind);
+    st_copy(a.device_id, sizeof a.device_id, dev);
+    st_copy(a.digest, sizeof a.digest, digest);
+    st_copy(a.model, sizeof a.model, "kws");
+    st_copy(a.version, sizeof a.version, "1.0.0");
+    st_copy(a.state, sizeof a.state, "open");
+    st_copy(a.message, sizeof a.message, "drift 0.4 > 0.25");
+    a.value = 0.4;
+    a.threshold = 0.25;
+    a.opened_at = a.updated_at = at;
+    return a;
+}
+
+static int collect_alert_ids(void *ctx, const st_alert *a)
+{
+    int64_t *ids = ctx;
+    if (ids[0] < 15)
+        ids[++ids[0]] = a->id;
+    return 0;
+}
+
+static void alerts_one_active_per_key(void **state)
+{
+    fixture *f = *state;
+    char dev[33], group[40];
+    snprintf(group, sizeof group, "al-%s", f->uniq);
+    device_id(f, 50, dev);
+    add_device(f, 50, group, "[]");
+    st_alert a = make_alert(dev, "drift", "aabbccddeeff0011", 100), got;
+    assert_int_equal(ST(f->st, alert_insert, &a), ST_OK);
+    assert_true(a.id > 0);
+    st_alert dup = make_alert(dev, "drift", "aabbccddeeff0011", 200);
+    assert_int_equal(ST(f->st, alert_insert, &dup), ST_CONFLICT); /* one unresolved per key */
+    st_alert lat = make_alert(dev, "latency", "aabbccddeeff0011", 300);
+    assert_int_equal(ST(f->st, alert_insert, &lat), ST_OK); /* other kind */
+    st_alert silent = make_alert(dev, "silent", "", 400);
+    assert_int_equal(ST(f->st, alert_insert, &silent), ST_OK);
+
+    assert_int_equal(ST(f->st, alert_active, dev, "drift", "aabbccddeeff0011", &got), ST_OK);
+    assert_int_equal(got.id, a.id);
+    assert_string_equal(got.message, "drift 0.4 > 0.25");
+    assert_true(got.value == 0.4 && got.threshold == 0.25);
+    assert_int_equal(ST(f->st, alert_active, dev, "silent", NULL, &got), ST_OK);
+    assert_int_equal(got.id, silent.id);
+    assert_int_equal(ST(f->st, alert_active, dev, "errors", "", &got), ST_NOT_FOUND);
+
+    st_copy(a.state, sizeof a.state, "acknowledged");
+    a.acked_at = a.updated_at = 500;
+    st_copy(a.acked_by, sizeof a.acked_by, "ops");
+    assert_int_equal(ST(f->st, alert_update, &a), ST_OK);
+    assert_int_equal(ST(f->st, alert_get, a.id, &got), ST_OK);
+    assert_string_equal(got.state, "acknowledged");
+    assert_string_equal(got.acked_by, "ops");
+    assert_int_equal(got.acked_at, 500);
+    assert_int_equal(got.opened_at, 100);
+    assert_int_equal(ST(f->st, alert_get, 1LL << 40, &got), ST_NOT_FOUND);
+    st_alert missing = a;
+    missing.id = 1LL << 40;
+    assert_int_equal(ST(f->st, alert_update, &missing), ST_NOT_FOUND);
+
+    int64_t ids[16] = {0}, count = 0;
+    st_alert_filter of_dev = {.device = dev};
+    assert_int_equal(ST(f->st, alert_list, &of_dev, collect_alert_ids, ids), ST_OK);
+    assert_int_equal(ids[0], 3);
+    assert_int_equal(ids[1], silent.id); /* newest first */
+    assert_int_equal(ids[3], a.id);
+    st_alert_filter open_in_group = {.state = "open", .group = group};
+    assert_int_equal(ST(f->st, alert_count, &open_in_group, &count), ST_OK);
+    assert_int_equal(count, 2);
+    st_alert_filter active = {.state = "active", .device = dev, .kind = "drift"};
+    assert_int_equal(ST(f->st, alert_count, &active, &count), ST_OK);
+    assert_int_equal(count, 1);
+    st_alert_filter recent = {.device = dev, .since = 350};
+    assert_int_equal(ST(f->st, alert_count, &recent, &count), ST_OK);
+    assert_int_equal(count, 2); /* silent (400) and the acknowledged one (500) */
+    ids[0] = 0;
+    st_alert_filter page = {.device = dev, .limit = 1, .offset = 1};
+    assert_int_equal(ST(f->st, alert_list, &page, collect_alert_ids, ids), ST_OK);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], lat.id);
+
+    st_copy(a.state, sizeof a.state, "resolved");
+    a.resolved_at = a.updated_at = 600;
+    st_copy(a.resolved_by, sizeof a.resolved_by, "auto");
+    assert_int_equal(ST(f->st, alert_update, &a), ST_OK);
+    assert_int_equal(ST(f->st, alert_active, dev, "drift", "aabbccddeeff0011", &got), ST_NOT_FOUND);
+    dup = make_alert(dev, "drift", "aabbccddeeff0011", 700);
+    assert_int_equal(ST(f->st, alert_insert, &dup), ST_OK); /* a new one once resolved */
+    st_alert_filter resolved = {.state = "resolved", .device = dev};
+    assert_int_equal(ST(f->st, alert_count, &resolved, &count), ST_OK);
+    assert_int_equal(count, 1);
+}
+
+static void settings_gates_and_enc_keys(void **state)
+{
+    fixture *f = *state;
+    char key[40], *v = NULL, *policy = NULL, *result = NULL;
+    snprintf(key, sizeof key, "rules-%s", f->uniq);
+    assert_int_equal(ST(f->st, setting_get, key, &v), ST_NOT_FOUND);
+    assert_int_equal(ST(f->st, setting_set, key, "{\"a\":1}", 10), ST_OK);
+    assert_int_equal(ST(f->st, setting_set, key, "{\"a\":2}", 20), ST_OK);
+    assert_int_equal(ST(f->st, setting_get, key, &v), ST_OK);
+    assert_string_equal(v, "{\"a\":2}");
+    free(v);
+
+    st_deployment d = make_deployment("gated");
+    assert_int_equal(ST(f->st, deployment_insert, &d), ST_OK);
+    assert_int_equal(ST(f->st, gate_get, d.id, &policy, &result), ST_NOT_FOUND);
+    assert_int_equal(ST(f->st, gate_result, d.id, "{}", 5), ST_NOT_FOUND);
+    assert_int_equal(ST(f->st, gate_set, d.id, "{\"min_devices\":2}"), ST_OK);
+    assert_int_equal(ST(f->st, gate_get, d.id, &policy, &result), ST_OK);
+    assert_string_equal(policy, "{\"min_devices\":2}");
+    assert_string_equal(result, "");
+    free(policy);
+    free(result);
+    assert_int_equal(ST(f->st, gate_result, d.id, "{\"verdict\":\"pass\"}", 5), ST_OK);
+    assert_int_equal(ST(f->st, gate_set, d.id, "{\"min_devices\":3}"), ST_OK);
+    assert_int_equal(ST(f->st, gate_get, d.id, &policy, NULL), ST_OK);
+    assert_string_equal(policy, "{\"min_devices\":3}");
+    free(policy);
+    assert_int_equal(ST(f->st, gate_get, d.id, NULL, &result), ST_OK);
+    assert_string_equal(result, "{\"verdict\":\"pass\"}"); /* kept by a new policy */
+    free(result);
+    assert_int_equal(ST(f->st, gate_set, 1LL << 40, "{}"), ST_CONFLICT); /* no such deployment */
+
+    char dev[33];
+    device_id(f, 60, dev);
+    uint8_t pub[ST_PUBKEY_LEN], got[ST_PUBKEY_LEN];
+    assert_int_equal(ST(f->st, device_enc_key_get, dev, got), ST_NOT_FOUND);
+    memset(pub, 0x42, sizeof pub);
+    pub[0] = 0x04;
+    assert_int_equal(ST(f->st, device_enc_key_set, dev, pub, 10), ST_OK);
+    pub[64] = 0x00; /* a zero byte survives */
+    assert_int_equal(ST(f->st, device_enc_key_set, dev, pub, 20), ST_OK);
+    assert_int_equal(ST(f->st, device_enc_key_get, dev, got), ST_OK);
+    assert_memory_equal(got, pub, sizeof pub);
+}
+
+/* A refused write inside a write transaction leaves it usable, as with SQLite. */
+static void conflict_inside_transaction(void **state)
+{
+    fixture *f = *state;
+    char group[40];
+    snprintf(group, sizeof group, "txc-%s", f->uniq);
+    add_device(f, 70, group, "[]");
+    assert_int_equal(ST(f->st, begin, ST_TX_WRITE), ST_OK);
+    st_device d;
+    memset(&d, 0, sizeof d);
+    device_id(f, 70, d.id);
+    st_copy(d.group, sizeof d.group, group);
+    assert_int_equal(ST(f->st, device_insert, &d), ST_CONFLICT);
+    st_token t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.hash, sizeof t.hash, "%.8s%056d", f->uniq, 70);
+    st_copy(t.role, sizeof t.role, "nobody"); /* not a role: refused by the schema */
+    assert_int_equal(ST(f->st, token_insert, &t), ST_CONFLICT);
+    st_device got;
+    assert_int_equal(ST(f->st, device_get, d.id, &got), ST_OK);
+    st_device_free(&got);
+    add_device(f, 71, group, "[\"x\"]");
+    assert_int_equal(ST0(f->st, commit), ST_OK);
+    st_device_filter g = {group, NULL, NULL, 0, 0};
+    int64_t count = 0;
+    assert_int_equal(ST(f->st, device_count, &g, &count), ST_OK);
+    assert_int_equal(count, 2);
+}
+
 static void unknown_scheme_is_refused(void **state)
 {
     (void)state;
@@ -573,10 +1016,28 @@ static void unknown_scheme_is_refused(void **state)
     assert_non_null(strstr(err, "unsupported"));
     assert_null(store_open("no-scheme", err, sizeof err));
     assert_null(store_open("sqlite:/nonexistent-dir/x/y.db", err, sizeof err));
+    /* refused as unsupported (built without libpq) or as unreachable: named either way */
+    assert_null(store_open("postgres:host=/nonexistent-dir port=1 dbname=x", err, sizeof err));
+    assert_non_null(strstr(err, "postgres"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *env = getenv("TMO_STORE_URL");
+    if (env != NULL && env[0] == '\0')
+        env = NULL;
+    if (argc > 1 && strcmp(argv[1], "--env") == 0) {
+        if (env == NULL) {
+            fprintf(stderr, "test_store --env: TMO_STORE_URL is not set (see scripts/pg-test); "
+                            "skipped\n");
+            return 77;
+        }
+        store_url = env;
+    } else if (argc > 1 && strcmp(argv[1], "--sqlite") == 0) {
+        store_url = NULL;
+    } else {
+        store_url = env;
+    }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tmo-store-XXXXXX");
     if (mkdtemp(tmpdir) == NULL)
         return 1;
@@ -591,6 +1052,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(deployments_and_assignments, setup, teardown),
         cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_transactions_serialize, setup, teardown),
+        cmocka_unit_test_setup_teardown(reports_dedup_scan_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_uploads_dedup, setup, teardown),
+        cmocka_unit_test_setup_teardown(silent_devices_by_last_activity, setup, teardown),
+        cmocka_unit_test_setup_teardown(alerts_one_active_per_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(settings_gates_and_enc_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(conflict_inside_transaction, setup, teardown),
         cmocka_unit_test(unknown_scheme_is_refused),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,29 @@ static void selects_devices(void **state)
     sim_close(s);
 }
 
+/* A refused file leaves the scenario empty, whatever it held before (found by fuzz_scenario). */
+static void load_refusal_leaves_it_empty(void **state)
+{
+    (void)state;
+    char path[80], err[300];
+    snprintf(path, sizeof path, "/tmp/tmo-sim-nul-%d.txt", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite("0 note\0 text=x\n", 1, 16, f);
+    fclose(f);
+    sim_scenario sc;
+    memset(&sc, 0xA5, sizeof sc);
+    assert_int_equal(sim_scenario_load(path, &sc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "NUL byte"));
+    assert_null(sc.events);
+    assert_int_equal(sc.count, 0);
+    unlink(path);
+    memset(&sc, 0xA5, sizeof sc);
+    assert_int_equal(sim_scenario_load(path, &sc, err, sizeof err), -1); /* no such file */
+    assert_null(sc.events);
+    sim_scenario_free(&sc);
+}
+
 int main(void)
 {
     snprintf(root_pub, sizeof root_pub, "/tmp/tmo-sim-root-%d", (int)getpid());
@@ -237,6 +260,7 @@ int main(void)
         cmocka_unit_test(parses_valid_file),
         cmocka_unit_test(refuses_malformed_lines),
         cmocka_unit_test(selects_devices),
+        cmocka_unit_test(load_refusal_leaves_it_empty),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char path[80];

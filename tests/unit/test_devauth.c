@@ -99,6 +99,10 @@ static void base64_round_trip(void **state)
     assert_memory_equal(back, "foob", 4);
     assert_int_equal(devauth_b64_decode("Zm9v!g==", back, sizeof back), -1);
     assert_int_equal(devauth_b64_encode((const uint8_t *)"foobar", 6, out, 4), -1);
+    memset(out, 'x', sizeof out); /* empty input still gives a terminated empty string */
+    assert_int_equal(devauth_b64_encode(back, 0, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(devauth_b64_encode(back, 0, out, 0), -1);
 }
 
 static int setup(void **state)

@@ -451,6 +451,39 @@ static void test_journal_picks_newest_valid(void **state)
     dev_free(d);
 }
 
+/* A CRC-valid newest record the engine could not have written (found by fuzz_update_state):
+ * its active slot is READY, or a bundle larger than its slot. The record before it holds. */
+static void test_journal_refuses_inconsistent_record(void **state)
+{
+    (void)state;
+    dev *d = dev_new(0);
+    assert_int_equal(ufx_install(&d->u, &v1, 1, CHUNK), TMO_OK);
+    assert_int_equal(ufx_download(&d->u, &v3, 2, CHUNK, NULL), TMO_OK);
+    tmo_update_state good = *st(d);
+    uint8_t ready = (uint8_t)(good.active ^ 1u);
+    assert_int_equal(good.slot[ready].state, TMO_SLOT_READY);
+    tmo_update_state bad[2] = {good, good};
+    bad[0].active = ready; /* a READY slot running unconfirmed */
+    bad[1].slot[ready].size = bad[1].slot[ready].written = SLOT + UNIT; /* past the slot */
+    for (int k = 0; k < 2; k++) {
+        uint8_t rec[TMO_JOURNAL_RECORD_LEN];
+        bad[k].seq = good.seq + 1;
+        journal_encode(&bad[k], rec);
+        assert_int_equal(journal_decode(rec, &(tmo_update_state){0}), TMO_OK);
+        uint8_t pos = (uint8_t)(d->u.current_record ^ 1u);
+        memset(d->f.area[TMO_AREA_JOURNAL] + pos * 512u, 0xFF, 512);
+        memcpy(d->f.area[TMO_AREA_JOURNAL] + pos * 512u, rec, sizeof rec);
+        tmo_boot_report rep = dev_restart(d);
+        assert_int_equal(rep.action, TMO_BOOT_NONE);
+        assert_int_equal(st(d)->seq, good.seq);
+        assert_int_equal(st(d)->active, good.active);
+        assert_int_equal(st(d)->slot[ready].state, TMO_SLOT_READY);
+    }
+    assert_int_equal(tmo_update_activate(&d->u, NULL), TMO_OK);
+    assert_int_equal(tmo_update_confirm(&d->u, NULL), TMO_OK);
+    dev_free(d);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -490,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_load_active_and_sections),
         cmocka_unit_test(test_journal_records),
         cmocka_unit_test(test_journal_picks_newest_valid),
+        cmocka_unit_test(test_journal_refuses_inconsistent_record),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

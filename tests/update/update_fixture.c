@@ -15,6 +15,7 @@
 #include "tflite/options_types.h"
 #include "tflite_writer.h"
 #include "tinymlops/model.h"
+#include "../fc_model_fixture.h"
 
 static host_key root, signing, rogue_root, rogue_signing;
 static uint8_t cert[TMO_CERT_MAX_LEN], rogue_cert[TMO_CERT_MAX_LEN];
@@ -76,29 +77,13 @@ const uint8_t (*ufx_roots(void))[TMO_P256_PUBLIC_KEY_LEN]
 /* in[1,8] -> FULLY_CONNECTED -> out[1,hidden], float, weights depending on hidden. */
 static uint8_t *make_model(int hidden, size_t *len)
 {
-    tw_model *m = tw_new();
-    int32_t in_d[2] = {1, 8}, w_d[2] = {hidden, 8}, b_d[1] = {hidden}, out_d[2] = {1, hidden};
     float *w = malloc(sizeof(float) * (size_t)hidden * 8),
           *b = malloc(sizeof(float) * (size_t)hidden);
     for (int i = 0; i < hidden * 8; i++)
         w[i] = (float)((i * 7 + hidden) % 11) - 5.0f;
     for (int i = 0; i < hidden; i++)
         b[i] = 0.5f * (float)i;
-    int in = tw_tensor(m, "in", TMO_FLOAT32, in_d, 2, 0, NULL);
-    int wt = tw_tensor(m, "w", TMO_FLOAT32, w_d, 2,
-                       tw_buffer(m, w, sizeof(float) * (size_t)hidden * 8), NULL);
-    int bt = tw_tensor(m, "b", TMO_FLOAT32, b_d, 1, tw_buffer(m, b, sizeof(float) * (size_t)hidden),
-                       NULL);
-    int out = tw_tensor(m, "out", TMO_FLOAT32, out_d, 2, 0, NULL);
-    int32_t ins[3] = {in, wt, bt}, outs[1] = {out};
-    tw_options o = {OPTIONS_FULLY_CONNECTED_OPTIONS, 1, {tw_u8(0, 0)}};
-    tw_operator(m, 9 /* FULLY_CONNECTED */, ins, 3, outs, 1, &o);
-    tw_inputs(m, ins, 1);
-    tw_outputs(m, outs, 1);
-    uint8_t *bytes = NULL;
-    if (tw_finish(m, &bytes, len) != 0)
-        bytes = NULL;
-    tw_free(m);
+    uint8_t *bytes = fc_model_fixture(8, hidden, w, b, len);
     free(w);
     free(b);
     return bytes;
