@@ -98,15 +98,16 @@ static void check_event_parse(const uint8_t *data, size_t size, int file_rc,
     char line[1000];
     memcpy(line, data, len);
     line[len] = '\0';
-    /* Skip the time word: what follows is an event on its own. */
+    /* Skip the time word: what follows is an event on its own. Blanks are the
+     * tokenizer's: space, tab and carriage return (CRLF files). */
     char *p = line;
-    while (*p == ' ' || *p == '\t')
+    while (*p == ' ' || *p == '\t' || *p == '\r')
         p++;
     if (*p == '\0' || *p == '#' || *p == '"')
         return;
-    while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '"' && *p != '#')
+    while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '"' && *p != '#')
         p++;
-    if (*p != ' ' && *p != '\t')
+    if (*p != ' ' && *p != '\t' && *p != '\r')
         return;
     sim_event ev;
     char err[512] = "";
