@@ -1,7 +1,8 @@
 /*
  * Check-in load benchmark of the fleet server (docs/server.md, numbers in
  * docs/PERFORMANCE.md): N simulated device identities in one process check
- * in against a real `tinymlops server` on SQLite, over keep-alive
+ * in against a real `tinymlops server` on SQLite (or PostgreSQL, --store),
+ * over keep-alive
  * connections driven by libcurl multi. Reports check-ins per second and
  * p50/p99 latency.
  *
@@ -14,7 +15,11 @@
  * transaction), not the client's signing.
  *
  *   checkin_bench [--devices 1000,10000,100000] [--requests N] [--concurrency C]
- *                 [--threads T] [--cli PATH]
+ *                 [--threads T] [--cli PATH] [--store postgres:CONNINFO]
+ *
+ * --store: a PostgreSQL database (libpq conninfo after "postgres:", e.g. the
+ * TMO_STORE_URL of scripts/pg-test); each size runs in a new schema of it,
+ * dropped afterwards.
  */
 #define _GNU_SOURCE /* memmem */
 #include <curl/curl.h>
@@ -329,12 +334,32 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int run_one(const char *cli, size_t n, size_t m, int conc, unsigned threads)
+/* Runs one SQL statement on the PostgreSQL database of conninfo with psql. */
+static int psql(const char *conninfo, const char *sql)
 {
-    char dir[] = "/tmp/tmo-bench-XXXXXX", url[300];
+    char cmd[1200];
+    if (strchr(conninfo, '\'') != NULL)
+        return -1;
+    snprintf(cmd, sizeof cmd,
+             "psql -q -v ON_ERROR_STOP=1 -v VERBOSITY=terse -d '%s' -c 'SET client_min_messages = "
+             "warning; %s' >&2",
+             conninfo, sql);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int run_one(const char *cli, const char *pg, size_t n, size_t m, int conc, unsigned threads)
+{
+    char dir[] = "/tmp/tmo-bench-XXXXXX", url[600], schema[64] = "", sql[128];
     if (mkdtemp(dir) == NULL)
         return -1;
     snprintf(url, sizeof url, "sqlite:%s/fleet.db", dir);
+    if (pg != NULL) { /* a fresh schema of the database, so every size starts empty */
+        snprintf(schema, sizeof schema, "tmo_bench_%ld_%zu", (long)getpid(), n);
+        snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+        snprintf(url, sizeof url, "postgres:%s options=-csearch_path=%s", pg, schema);
+        if (psql(pg, sql) != 0)
+            return -1;
+    }
     identity *ids = calloc(n, sizeof *ids);
     request *reqs = calloc(m, sizeof *reqs);
     uint64_t t = mono_ns();
@@ -388,6 +413,9 @@ static int run_one(const char *cli, size_t n, size_t m, int conc, unsigned threa
             "checkin_bench: %zu devices: keys %.1f s, seed %.1f s, presign %.1f s, run %.1f s\n", n,
             t_keys, t_seed, t_sign, secs);
     fflush(stdout);
+    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", schema);
+    if (pg != NULL && psql(pg, sql) != 0)
+        fprintf(stderr, "checkin_bench: cannot drop schema %s\n", schema);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
@@ -400,7 +428,7 @@ static int run_one(const char *cli, size_t n, size_t m, int conc, unsigned threa
 
 int main(int argc, char **argv)
 {
-    const char *cli = TMO_CLI, *sizes = "1000,10000,100000";
+    const char *cli = TMO_CLI, *sizes = "1000,10000,100000", *pg = NULL;
     long requests = 10000, conc = 32, threads = 4;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--devices") == 0)
@@ -413,10 +441,13 @@ int main(int argc, char **argv)
             threads = atol(argv[i + 1]);
         else if (strcmp(argv[i], "--cli") == 0)
             cli = argv[i + 1];
+        else if (strcmp(argv[i], "--store") == 0 && strncmp(argv[i + 1], "postgres:", 9) == 0 &&
+                 strstr(argv[i + 1], "://") == NULL)
+            pg = argv[i + 1] + 9;
         else {
             fprintf(stderr, "usage: checkin_bench [--devices 1000,10000,100000] [--requests N] "
                             "[--concurrency C] "
-                            "[--threads T] [--cli PATH]\n");
+                            "[--threads T] [--cli PATH] [--store postgres:CONNINFO]\n");
             return 2;
         }
     }
@@ -432,7 +463,7 @@ int main(int argc, char **argv)
         long n = strtol(p, &end, 10);
         if (n < 1)
             return 2;
-        failed |= run_one(cli, (size_t)n, (size_t)requests, (int)conc, (unsigned)threads) != 0;
+        failed |= run_one(cli, pg, (size_t)n, (size_t)requests, (int)conc, (unsigned)threads) != 0;
         p = *end == ',' ? end + 1 : end;
     }
     return failed;

@@ -88,8 +88,7 @@ static void check_refusal(const char *err, const char *path, const uint8_t *data
 }
 
 /* sim_event_parse on the first line, when it holds "TIME EVENT ...": same verdict as the file. */
-static void check_event_parse(const uint8_t *data, size_t size, int file_rc,
-                              const sim_scenario *s)
+static void check_event_parse(const uint8_t *data, size_t size, int file_rc, const sim_scenario *s)
 {
     const uint8_t *nl = memchr(data, '\n', size);
     size_t len = nl != NULL ? (size_t)(nl - data) : size;
@@ -137,8 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_event(ev);
             if (ev->line < 1 || (size_t)ev->line > lines)
                 fuzz_fail("an event names a line that is not in the input", NULL);
-            if (i > 0 && (ev->at_s < ev[-1].at_s ||
-                          (ev->at_s == ev[-1].at_s && ev->line <= ev[-1].line)))
+            if (i > 0 &&
+                (ev->at_s < ev[-1].at_s || (ev->at_s == ev[-1].at_s && ev->line <= ev[-1].line)))
                 fuzz_fail("events are not in time order (file order at equal times)", NULL);
         }
     } else {

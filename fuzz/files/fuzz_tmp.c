@@ -19,7 +19,8 @@ static size_t npaths;
 
 void fuzz_fail(const char *what, const char *detail)
 {
-    fprintf(stderr, "fuzz contract broken: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    fprintf(stderr, "fuzz contract broken: %s%s%s\n", what, detail ? ": " : "",
+            detail ? detail : "");
     abort();
 }
 

@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     if (tr_dataset_parse_raw("data.bin", b, len, &ds, err, sizeof err) == 0) {
         ft_check_dataset(&ds);
-        uint32_t type = (uint32_t)b[16] | (uint32_t)b[17] << 8 | (uint32_t)b[18] << 16 |
-                        (uint32_t)b[19] << 24;
+        uint32_t type =
+            (uint32_t)b[16] | (uint32_t)b[17] << 8 | (uint32_t)b[18] << 16 | (uint32_t)b[19] << 24;
         size_t es = type == 0 ? 4 : 1;
         if (len != TR_RAW_HEADER_BYTES + ds.count * ds.features * es + 4 * ds.count)
             fuzz_fail("accepted a file whose size does not match its header", NULL);

@@ -50,8 +50,8 @@ static void expect(tmo_err e, const char *step, const tmo_diag *d)
     if (e == TMO_OK)
         return;
     char msg[300];
-    snprintf(msg, sizeof msg, "%s: %s (%s: %s)", step, tmo_err_name(e),
-             d->field ? d->field : "-", d->problem ? d->problem : "-");
+    snprintf(msg, sizeof msg, "%s: %s (%s: %s)", step, tmo_err_name(e), d->field ? d->field : "-",
+             d->problem ? d->problem : "-");
     fuzz_fail("update engine", msg);
 }
 

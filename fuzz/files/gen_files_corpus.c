@@ -256,10 +256,11 @@ static void write_data_header(void)
         fprintf(stderr, "cannot write %s\n", path);
         exit(1);
     }
-    fprintf(f, "/* Written by gen_files_corpus.c: two signed bundles (\"test/model\" 1.0.0 counter 1,\n"
-               " * 1.1.0 counter 2) and the root key that signed their certificate. Do not edit. */\n"
-               "#ifndef TMO_FUZZ_UPDATE_STATE_DATA_H\n#define TMO_FUZZ_UPDATE_STATE_DATA_H\n\n"
-               "#include <stdint.h>\n\n#define US_COUNTER1 1\n#define US_COUNTER2 2\n\n");
+    fprintf(
+        f, "/* Written by gen_files_corpus.c: two signed bundles (\"test/model\" 1.0.0 counter 1,\n"
+           " * 1.1.0 counter 2) and the root key that signed their certificate. Do not edit. */\n"
+           "#ifndef TMO_FUZZ_UPDATE_STATE_DATA_H\n#define TMO_FUZZ_UPDATE_STATE_DATA_H\n\n"
+           "#include <stdint.h>\n\n#define US_COUNTER1 1\n#define US_COUNTER2 2\n\n");
     write_array(f, "us_root", ufx_roots()[0], TMO_P256_PUBLIC_KEY_LEN);
     write_array(f, "us_bundle1", ub[0].bytes, ub[0].len);
     write_array(f, "us_digest1", ub[0].digest, TMO_SHA256_LEN);

@@ -140,8 +140,8 @@ static void cleanup(void)
 /* Removes what an update leaves behind (slots, journal, counter, agent state), keeps the keys. */
 static void wipe_state(void)
 {
-    const char *names[] = {"slot-a.bin", "slot-b.bin", "journal.bin", "nv-counter",
-                           "agent.json",  "reports.json"};
+    const char *names[] = {"slot-a.bin", "slot-b.bin", "journal.bin",
+                           "nv-counter", "agent.json", "reports.json"};
     char path[200];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);

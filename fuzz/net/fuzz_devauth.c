@@ -88,7 +88,7 @@ static int run(const uint8_t *data, size_t size)
         body_len = strlen(body); /* a NUL in the header lines: the body is a C string */
     int out = -1;
     uint8_t *sig = NULL, *pub = NULL, digest[32], digest2[32];
-    int sig_n = decode(field[3], DEVAUTH_SIG_LEN + 4, &sig); /* as auth.c */
+    int sig_n = decode(field[3], DEVAUTH_SIG_LEN + 4, &sig);    /* as auth.c */
     int pub_n = decode(field[6], DEVAUTH_PUBKEY_LEN + 4, &pub); /* as h_enroll.c */
     uint8_t *small = NULL; /* and into a buffer of any size: never past its end */
     decode(field[3], (size_t)(data[0] % 70), &small);
@@ -97,10 +97,13 @@ static int run(const uint8_t *data, size_t size)
     if (sig_n == DEVAUTH_SIG_LEN &&
         devauth_request_digest(field[4], field[5], ts, field[2], body, body_len, digest) == 0) {
         /* The canonical string is a function of its parts. */
-        if (devauth_request_digest(field[4], field[5], ts, field[2], body, body_len, digest2) != 0 ||
+        if (devauth_request_digest(field[4], field[5], ts, field[2], body, body_len, digest2) !=
+                0 ||
             memcmp(digest, digest2, 32) != 0)
             abort();
-        const uint8_t *key = field[6][0] == '\0' ? key_a() : pub_n == DEVAUTH_PUBKEY_LEN ? pub : NULL;
+        const uint8_t *key = field[6][0] == '\0'           ? key_a()
+                             : pub_n == DEVAUTH_PUBKEY_LEN ? pub
+                                                           : NULL;
         if (key != NULL) {
             out = devauth_verify(key, digest, sig) == 0;
             char id[DEVAUTH_ID_LEN + 1];

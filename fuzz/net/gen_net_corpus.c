@@ -43,7 +43,7 @@ static void puts_seed(const char *kind, const char *name, const char *text)
 
 #define V1 "/api/v1"
 #define PROFILE                                                                                    \
-    "{\"arch\":\"cortex-m4\",\"runtime_version\":\"0.1.0\",\"ram_bytes\":262144,"                 \
+    "{\"arch\":\"cortex-m4\",\"runtime_version\":\"0.1.0\",\"ram_bytes\":262144,"                  \
     "\"flash_bytes\":1048576,\"ops\":[\"FULLY_CONNECTED\",\"SOFTMAX\"]}"
 
 static void server_seeds(const char *report_path)
@@ -59,46 +59,54 @@ static void server_seeds(const char *report_path)
         const char *name, *text;
     } fixed[] = {
         {"valid-health", "GET " V1 "/health\n\n"},
-        {"valid-admin-token-create", "POST " V1 "/admin-tokens\nAuthorization: Bearer " NS_TOKEN_ADMIN
-                                     "\n\n{\"role\":\"viewer\",\"name\":\"dash\"}"},
-        {"valid-admin-token-list", "GET " V1 "/admin-tokens\nAuthorization: Bearer " NS_TOKEN_ADMIN
-                                   "\n\n"},
-        {"valid-admin-token-revoke", "DELETE " V1
-         "/admin-tokens/3\nAuthorization: Bearer " NS_TOKEN_ADMIN "\n\n"},
-        {"forbidden-viewer-token-create", "POST " V1
-         "/admin-tokens\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n{\"role\":\"admin\"}"},
+        {"valid-admin-token-create",
+         "POST " V1 "/admin-tokens\nAuthorization: Bearer " NS_TOKEN_ADMIN
+         "\n\n{\"role\":\"viewer\",\"name\":\"dash\"}"},
+        {"valid-admin-token-list",
+         "GET " V1 "/admin-tokens\nAuthorization: Bearer " NS_TOKEN_ADMIN "\n\n"},
+        {"valid-admin-token-revoke",
+         "DELETE " V1 "/admin-tokens/3\nAuthorization: Bearer " NS_TOKEN_ADMIN "\n\n"},
+        {"forbidden-viewer-token-create",
+         "POST " V1 "/admin-tokens\nAuthorization: Bearer " NS_TOKEN_VIEWER
+         "\n\n{\"role\":\"admin\"}"},
         {"revoked-token", "GET " V1 "/devices\nAuthorization: Bearer " NS_TOKEN_REVOKED "\n\n"},
         {"valid-enroll-token-create",
          "POST " V1 "/enrollment-tokens\nAuthorization: Bearer " NS_TOKEN_OPERATOR
          "\n\n{\"group\":\"lab\",\"tags\":[\"x\",\"y\"],\"ttl_s\":3600,\"uses\":2}"},
-        {"valid-devices-list", "GET " V1
+        {"valid-devices-list",
+         "GET " V1
          "/devices?group=fuzz&tag=lab&limit=10&offset=0\nAuthorization: Bearer " NS_TOKEN_VIEWER
          "\n\n"},
         {"valid-bundles-list", "GET " V1 "/bundles?model=" NS_MODEL
                                "&version=1.0.0\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
-        {"valid-bundle-show", "GET " V1 "/bundles/1\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
-        {"valid-bundle-patch", "PATCH " V1 "/bundles/1\nAuthorization: Bearer " NS_TOKEN_OPERATOR
-                               "\n\n{\"rank\":5}"},
-        {"valid-bundle-data-range", "GET " V1 "/bundles/1/data\nAuthorization: Bearer " NS_TOKEN_VIEWER
-                                    "\nRange: bytes=-100\n\n"},
+        {"valid-bundle-show",
+         "GET " V1 "/bundles/1\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
+        {"valid-bundle-patch",
+         "PATCH " V1 "/bundles/1\nAuthorization: Bearer " NS_TOKEN_OPERATOR "\n\n{\"rank\":5}"},
+        {"valid-bundle-data-range",
+         "GET " V1 "/bundles/1/data\nAuthorization: Bearer " NS_TOKEN_VIEWER
+         "\nRange: bytes=-100\n\n"},
         {"valid-models-list", "GET " V1 "/models\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
         {"valid-deploy-create",
          "POST " V1 "/deployments\nAuthorization: Bearer " NS_TOKEN_OPERATOR
          "\n\n{\"model\":\"" NS_MODEL "\",\"version\":\"1.0.0\",\"target\":{\"tags\":[\"lab\"],"
          "\"exclude_tags\":[\"x\"]},\"waves\":[10,50,100],\"soak_s\":60,\"max_failures\":2}"},
-        {"valid-deploy-list", "GET " V1 "/deployments?state=active\nAuthorization: Bearer " NS_TOKEN_VIEWER
-                              "\n\n"},
-        {"valid-deploy-show", "GET " V1 "/deployments/1\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
+        {"valid-deploy-list",
+         "GET " V1 "/deployments?state=active\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
+        {"valid-deploy-show",
+         "GET " V1 "/deployments/1\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
         {"valid-deploy-devices", "GET " V1 "/deployments/1/devices?state=pending&limit=5&offset=0\n"
                                  "Authorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
         {"valid-deploy-pause-resume",
-         "POST " V1 "/deployments/1/pause\nAuthorization: Bearer " NS_TOKEN_OPERATOR "\n\n{}\n-----\n"
+         "POST " V1 "/deployments/1/pause\nAuthorization: Bearer " NS_TOKEN_OPERATOR
+         "\n\n{}\n-----\n"
          "POST " V1 "/deployments/1/resume\nAuthorization: Bearer " NS_TOKEN_OPERATOR
          "\n\n{\"max_failures\":3,\"override_gate\":true}"},
-        {"valid-deploy-abort", "POST " V1 "/deployments/1/abort\nAuthorization: Bearer " NS_TOKEN_OPERATOR
-                               "\n\n{}"},
-        {"deploy-rollback", "POST " V1 "/deployments/1/rollback\nAuthorization: Bearer " NS_TOKEN_OPERATOR
-                            "\n\n{\"max_failures\":1}"},
+        {"valid-deploy-abort",
+         "POST " V1 "/deployments/1/abort\nAuthorization: Bearer " NS_TOKEN_OPERATOR "\n\n{}"},
+        {"deploy-rollback",
+         "POST " V1 "/deployments/1/rollback\nAuthorization: Bearer " NS_TOKEN_OPERATOR
+         "\n\n{\"max_failures\":1}"},
         {"valid-telemetry-query",
          "GET " V1 "/telemetry?group=fuzz&model=" NS_MODEL "&since=7d&step=1h&group_by=device\n"
          "Authorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
@@ -108,14 +116,16 @@ static void server_seeds(const char *report_path)
          "GET " V1 "/alerts/1\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n\n-----\n"
          "POST " V1 "/alerts/1/ack\nAuthorization: Bearer " NS_TOKEN_OPERATOR "\n\n{}\n-----\n"
          "POST " V1 "/alerts/1/resolve\nAuthorization: Bearer " NS_TOKEN_OPERATOR "\n\n{}"},
-        {"valid-alert-rules-get", "GET " V1 "/alert-rules\nAuthorization: Bearer " NS_TOKEN_VIEWER
-                                  "\n\n"},
-        {"valid-alert-rules-put", "PUT " V1 "/alert-rules\nAuthorization: Bearer " NS_TOKEN_OPERATOR
-                                  "\n\n{\"windows\":4,\"silent_s\":900,\"drift_psi\":0.3,\"latency_factor\":1.5,"
-                                  "\"hysteresis\":0.7}"},
+        {"valid-alert-rules-get",
+         "GET " V1 "/alert-rules\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
+        {"valid-alert-rules-put",
+         "PUT " V1 "/alert-rules\nAuthorization: Bearer " NS_TOKEN_OPERATOR
+         "\n\n{\"windows\":4,\"silent_s\":900,\"drift_psi\":0.3,\"latency_factor\":1.5,"
+         "\"hysteresis\":0.7}"},
         {"valid-session", "GET " V1 "/session\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
         {"valid-static-index", "GET /\n\n"},
-        {"static-asset-etag", "GET /index.html\nIf-None-Match: \"0123456789abcdef0123456789abcdef\"\n\n"},
+        {"static-asset-etag",
+         "GET /index.html\nIf-None-Match: \"0123456789abcdef0123456789abcdef\"\n\n"},
         {"not-found", "GET /api/v2/nothing%20here?x=1\n\n"},
         {"method-not-allowed", "PUT " V1 "/health\n\n"},
         {"checkin-unsigned", "POST " V1 "/device/checkin\nX-TMO-Device: 0123\nX-TMO-Timestamp: 1\n"
@@ -140,11 +150,13 @@ static void server_seeds(const char *report_path)
     snprintf(text, sizeof text,
              "POST " V1 "/device/enroll\n\n{\"token\":\"" NS_ENROLL "\",\"public_key\":\"%s\","
              "\"proof\":\"@PROOF@\",\"profile\":" PROFILE ",\"enc_public_key\":\"%s\"}"
-             "\n-----\nPOST " V1 "/device/checkin\nX-Fuzz-Sign: b\n\n{\"runtime_version\":\"0.1.0\"}",
+             "\n-----\nPOST " V1
+             "/device/checkin\nX-Fuzz-Sign: b\n\n{\"runtime_version\":\"0.1.0\"}",
              pub_b, pub_b);
     puts_seed(k, "valid-enroll-then-checkin", text);
     snprintf(text, sizeof text,
-             "POST " V1 "/device/enroll\n\n{\"token\":\"" NS_ENROLL_EXPIRED "\",\"public_key\":\"%s\","
+             "POST " V1 "/device/enroll\n\n{\"token\":\"" NS_ENROLL_EXPIRED
+             "\",\"public_key\":\"%s\","
              "\"proof\":\"@PROOF@\",\"profile\":" PROFILE "}",
              pub_b);
     puts_seed(k, "enroll-expired", text);
@@ -166,7 +178,8 @@ static void server_seeds(const char *report_path)
               "\"state\":\"failed\",\"reason\":\"verify: bad signature\"}]}\n-----\n"
               "GET " V1 "/deployments/1\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n");
     puts_seed(k, "valid-device-download",
-              "GET " V1 "/device/bundles/1\nX-Fuzz-Sign: a\nRange: bytes=100-\nIf-Range: @ETAG@\n\n");
+              "GET " V1
+              "/device/bundles/1\nX-Fuzz-Sign: a\nRange: bytes=100-\nIf-Range: @ETAG@\n\n");
     puts_seed(k, "valid-device-download-whole",
               "GET " V1 "/device/bundles/1\nX-Fuzz-Sign: a\nIf-None-Match: sha256:x\n\n");
     puts_seed(k, "download-not-modified",
@@ -205,8 +218,8 @@ static void server_seeds(const char *report_path)
     snprintf(text, sizeof text,
              "POST " V1 "/device/telemetry\nX-Fuzz-Sign: a\n\n{\"reports\":[{\"seq\":1,\"at\":"
              "1700000000000,\"bundle_digest\":\"@DIGEST@\",\"lost_inferences\":0,\"data\":\"%s\"}]}"
-             "\n-----\nGET " V1 "/telemetry/reports?device=%s\nAuthorization: Bearer " NS_TOKEN_VIEWER
-             "\n\n",
+             "\n-----\nGET " V1
+             "/telemetry/reports?device=%s\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n",
              b64, id_a);
     puts_seed(k, "valid-telemetry-upload", text);
 }
@@ -234,8 +247,8 @@ static void devauth_seed(const char *name, const char *method, const char *path,
     char pub[128] = "";
     if (corrupt != 2)
         ns_pub_b64('a', pub);
-    snprintf(text, sizeof text, "%s\n%llu\n%s\n%s\n%s\n%s\n%s\n%s", device,
-             (unsigned long long)ts, nonce, sig_b64, method, path, pub, body);
+    snprintf(text, sizeof text, "%s\n%llu\n%s\n%s\n%s\n%s\n%s\n%s", device, (unsigned long long)ts,
+             nonce, sig_b64, method, path, pub, body);
     puts_seed("devauth", name, text);
 }
 
@@ -292,18 +305,22 @@ static void agent_seeds(void)
     ns_key('a', &a);
     devauth_device_id(a.pub, id);
     const char *k = "agent_resp";
-    snprintf(text, sizeof text,
-             "fresh\nenroll 201\nX-TMO-Server-Time: 1700000000000\nContent-Type: application/json\n\n"
-             "{\"device_id\":\"%s\",\"checkin_interval_s\":30}\n-----\n"
-             "checkin 200\n\n{\"server_time\":1700000000000,\"checkin_interval_s\":30,\"desired\":null}",
-             id);
+    snprintf(
+        text, sizeof text,
+        "fresh\nenroll 201\nX-TMO-Server-Time: 1700000000000\nContent-Type: application/json\n\n"
+        "{\"device_id\":\"%s\",\"checkin_interval_s\":30}\n-----\n"
+        "checkin 200\n\n{\"server_time\":1700000000000,\"checkin_interval_s\":30,\"desired\":null}",
+        id);
     puts_seed(k, "valid-enroll-checkin", text);
     puts_seed(k, "enroll-refused",
-              "fresh\nenroll 401\n\n{\"error\":{\"code\":\"enrollment_token_invalid\",\"message\":\"x\"}}");
-    puts_seed(k, "enroll-other-id", "fresh\nenroll 200\n\n{\"device_id\":\"00\"}\n-----\nenroll -\n\n");
-    puts_seed(k, "checkin-stale",
-              "checkin 401\nX-TMO-Server-Time: 1800000000000\n\n{\"error\":{\"code\":\"stale_request\","
-              "\"message\":\"m\"}}\n-----\ncheckin 200\n\n{\"desired\":null}");
+              "fresh\nenroll "
+              "401\n\n{\"error\":{\"code\":\"enrollment_token_invalid\",\"message\":\"x\"}}");
+    puts_seed(k, "enroll-other-id",
+              "fresh\nenroll 200\n\n{\"device_id\":\"00\"}\n-----\nenroll -\n\n");
+    puts_seed(
+        k, "checkin-stale",
+        "checkin 401\nX-TMO-Server-Time: 1800000000000\n\n{\"error\":{\"code\":\"stale_request\","
+        "\"message\":\"m\"}}\n-----\ncheckin 200\n\n{\"desired\":null}");
     puts_seed(k, "checkin-unknown-device",
               "checkin 401\n\n{\"error\":{\"code\":\"unknown_device\",\"message\":\"m\"}}");
     puts_seed(k, "checkin-unreachable", "checkin -\n\n-----\ncheckin 503\n\nnot json");
@@ -347,8 +364,8 @@ static void agent_seeds(void)
         n += (size_t)snprintf(text + n, sizeof text - n, "\n-----\n%s", desired);
     put(k, "valid-download-whole", text, n);
     /* a changed bundle: 200 with another ETag, then 416 */
-    snprintf(text, sizeof text,
-             "%s\n-----\ndownload 200\nETag: \"sha256:00\"\n\nxx\n-----\n%s", desired, desired);
+    snprintf(text, sizeof text, "%s\n-----\ndownload 200\nETag: \"sha256:00\"\n\nxx\n-----\n%s",
+             desired, desired);
     puts_seed(k, "valid-download-changed", text);
     snprintf(text, sizeof text,
              "%s\n-----\ndownload 206\nContent-Range: bytes 0-3/%zu\n\nabcd\n-----\n%s\n-----\n"

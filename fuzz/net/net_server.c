@@ -28,7 +28,7 @@
 #define MAX_HEADERS 24 /* pairs, including the harness's signature headers */
 
 static srv S;
-static sqlite3 *image; /* a copy of the store after set-up */
+static sqlite3 *image;                        /* a copy of the store after set-up */
 static char bundle_digest[ST_DIGEST_LEN + 1]; /* of the set-up bundle */
 static char bundle_etag[ST_DIGEST_LEN + 3];
 
@@ -117,7 +117,7 @@ uint8_t *ns_bundle(const char *version, uint64_t counter, size_t *len)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
@@ -175,7 +175,8 @@ static void proof_of(const char *body, size_t len, char proof[128])
         psa_key_id_t id;
         if (strcmp(b64, pub) == 0 && ns_key(*w, &k) == 0 &&
             devauth_import_private(k.priv, &id, k.pub) == 0) {
-            if (devauth_enroll_digest(token, pub, digest) == 0 && devauth_sign(id, digest, sig) == 0)
+            if (devauth_enroll_digest(token, pub, digest) == 0 &&
+                devauth_sign(id, digest, sig) == 0)
                 devauth_b64_encode(sig, sizeof sig, proof, 128);
             psa_destroy_key(id);
         }
