@@ -10,7 +10,7 @@
  *
  * Each input is replayed by the checker of its kind, the folder it sits in
  * (corpus/model/ -> the model target). Bundles have their own replay test
- * (bundle_corpus_test.c) as they need the crypto library.
+ * (fuzz_bundle_corpus, through corpus_replay.c) as they need the crypto library.
  *
  * Usage: fuzz_corpus_test [-v] DIR...
  */

@@ -24,6 +24,7 @@
 #include "tflite/options_types.h"
 #include "tflite_writer.h"
 #include "tinymlops/model.h"
+#include "../../tests/fc_model_fixture.h"
 
 #define MAX_HEADERS 24 /* pairs, including the harness's signature headers */
 
@@ -60,25 +61,10 @@ void ns_pub_b64(char which, char out[128])
 
 static uint8_t *make_model(size_t *len)
 {
-    tw_model *m = tw_new();
-    int32_t in_d[2] = {1, 4}, w_d[2] = {3, 4}, b_d[1] = {3}, out_d[2] = {1, 3};
     float w[12], b[3] = {0.25f, 0.5f, 0.75f};
     for (int i = 0; i < 12; i++)
         w[i] = (float)(i % 5) - 2.0f;
-    int in = tw_tensor(m, "in", TMO_FLOAT32, in_d, 2, 0, NULL);
-    int wt = tw_tensor(m, "w", TMO_FLOAT32, w_d, 2, tw_buffer(m, w, sizeof w), NULL);
-    int bt = tw_tensor(m, "b", TMO_FLOAT32, b_d, 1, tw_buffer(m, b, sizeof b), NULL);
-    int out = tw_tensor(m, "out", TMO_FLOAT32, out_d, 2, 0, NULL);
-    int32_t ins[3] = {in, wt, bt}, outs[1] = {out};
-    tw_options o = {OPTIONS_FULLY_CONNECTED_OPTIONS, 1, {tw_u8(0, 0)}};
-    tw_operator(m, 9 /* FULLY_CONNECTED */, ins, 3, outs, 1, &o);
-    tw_inputs(m, ins, 1);
-    tw_outputs(m, outs, 1);
-    uint8_t *bytes = NULL;
-    if (tw_finish(m, &bytes, len) != 0)
-        bytes = NULL;
-    tw_free(m);
-    return bytes;
+    return fc_model_fixture(4, 3, w, b, len);
 }
 
 uint8_t *ns_bundle(const char *version, uint64_t counter, size_t *len)

@@ -19,6 +19,7 @@
 #include "tflite/options_types.h"
 #include "tflite_writer.h"
 #include "tinymlops/model.h"
+#include "../fc_model_fixture.h"
 
 void fx_sleep_ms(long ms)
 {
@@ -237,30 +238,12 @@ char *fx_enroll_token(fx_server *s, const char *group, const char *tags_json, in
 
 static uint8_t *make_model(size_t *len, int out_features)
 {
-    tw_model *m = tw_new();
-    int32_t in_d[2] = {1, 4}, w_d[2] = {out_features, 4}, b_d[1] = {out_features},
-            out_d[2] = {1, out_features};
     float w[64], b[16];
     for (int i = 0; i < out_features * 4; i++)
         w[i] = (float)(i % 5) - 2.0f;
     for (int i = 0; i < out_features; i++)
         b[i] = 0.25f * (float)i;
-    int in = tw_tensor(m, "in", TMO_FLOAT32, in_d, 2, 0, NULL);
-    int wt = tw_tensor(m, "w", TMO_FLOAT32, w_d, 2,
-                       tw_buffer(m, w, (size_t)out_features * 4 * sizeof w[0]), NULL);
-    int bt = tw_tensor(m, "b", TMO_FLOAT32, b_d, 1,
-                       tw_buffer(m, b, (size_t)out_features * sizeof b[0]), NULL);
-    int out = tw_tensor(m, "out", TMO_FLOAT32, out_d, 2, 0, NULL);
-    int32_t ins[3] = {in, wt, bt}, outs[1] = {out};
-    tw_options o = {OPTIONS_FULLY_CONNECTED_OPTIONS, 1, {tw_u8(0, 0)}};
-    tw_operator(m, 9 /* FULLY_CONNECTED */, ins, 3, outs, 1, &o);
-    tw_inputs(m, ins, 1);
-    tw_outputs(m, outs, 1);
-    uint8_t *bytes = NULL;
-    if (tw_finish(m, &bytes, len) != 0)
-        bytes = NULL;
-    tw_free(m);
-    return bytes;
+    return fc_model_fixture(4, out_features, w, b, len);
 }
 
 uint8_t *fx_bundle(fx_server *s, const fx_bundle_spec *spec, size_t *len)
