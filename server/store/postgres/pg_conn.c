@@ -12,7 +12,6 @@
  * commits. Results come in binary format: integers are int8 on the wire,
  * bytea arrives as raw bytes.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +36,7 @@ enum {
 
 typedef struct pg_store {
     char *conninfo;
-    pthread_key_t key;
-    pthread_mutex_t lock;
-    pg_conn *conns; /* every open connection, to close them with the store */
+    store_conns conns;
 } pg_store;
 
 /* libpq's messages end in a newline; store_error() lines do not. */
@@ -333,25 +330,9 @@ static void conn_close(pg_conn *c)
     free(c);
 }
 
-static void unlink_conn(pg_store *q, pg_conn *c)
+static void conns_close(store_conn *base)
 {
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        q->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-}
-
-/* pthread key destructor: a thread that exits closes its connection. */
-static void thread_exit(void *p)
-{
-    pg_conn *c = p;
-    pg_store *q = c->owner;
-    pthread_mutex_lock(&q->lock);
-    unlink_conn(q, c);
-    pthread_mutex_unlock(&q->lock);
-    conn_close(c);
+    conn_close((pg_conn *)base);
 }
 
 /* Notices ("relation already exists, skipping") are not errors: keep them off stderr. */
@@ -378,7 +359,6 @@ static pg_conn *conn_open(pg_store *q)
         store_fail("out of memory");
         return NULL;
     }
-    c->owner = q;
     c->pg = PQconnectdb(q->conninfo);
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
         fail_msg("cannot connect", c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
@@ -396,7 +376,7 @@ static pg_conn *conn_open(pg_store *q)
 pg_conn *pg_conn_get(store *s)
 {
     pg_store *q = s->impl;
-    pg_conn *c = pthread_getspecific(q->key);
+    pg_conn *c = (pg_conn *)store_conns_mine(&q->conns);
     if (c != NULL) {
         /* A broken connection (server restart) is reopened between transactions; its
            prepared statements went with the old session. */
@@ -412,15 +392,8 @@ pg_conn *pg_conn_get(store *s)
         return c;
     }
     c = conn_open(q);
-    if (c == NULL)
-        return NULL;
-    pthread_mutex_lock(&q->lock);
-    c->next = q->conns;
-    if (q->conns != NULL)
-        q->conns->prev = c;
-    q->conns = c;
-    pthread_mutex_unlock(&q->lock);
-    pthread_setspecific(q->key, c);
+    if (c != NULL)
+        store_conns_add(&q->conns, &c->base);
     return c;
 }
 
@@ -449,16 +422,14 @@ int postgres_open(store *s, const char *location)
         return store_fail("out of memory");
     }
     snprintf(q->conninfo, n, "%s%s", url ? "postgresql:" : "", location);
-    pthread_mutex_init(&q->lock, NULL);
-    if (pthread_key_create(&q->key, thread_exit) != 0) {
+    if (store_conns_init(&q->conns, conns_close) != 0) {
         free(q->conninfo);
         free(q);
         return store_fail("postgres: no thread-local key available");
     }
     s->impl = q;
     if (pg_conn_get(s) == NULL) { /* fail now, not at the first request */
-        pthread_key_delete(q->key);
-        pthread_mutex_destroy(&q->lock);
+        store_conns_destroy(&q->conns);
         free(q->conninfo);
         free(q);
         s->impl = NULL;
@@ -472,16 +443,7 @@ void postgres_close(store *s)
     pg_store *q = s->impl;
     if (q == NULL)
         return;
-    pthread_setspecific(q->key, NULL);
-    pthread_mutex_lock(&q->lock);
-    while (q->conns != NULL) {
-        pg_conn *c = q->conns;
-        unlink_conn(q, c);
-        conn_close(c);
-    }
-    pthread_mutex_unlock(&q->lock);
-    pthread_key_delete(q->key);
-    pthread_mutex_destroy(&q->lock);
+    store_conns_destroy(&q->conns);
     free(q->conninfo);
     free(q);
     s->impl = NULL;

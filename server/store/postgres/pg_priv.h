@@ -11,14 +11,14 @@
 #include <libpq-fe.h>
 
 #include "store.h"
+#include "store_conns.h"
 
 #define PG_STMT_CACHE 128 /* distinct statements per connection; more run unprepared */
 #define PG_MAX_PARAMS 24
 
 typedef struct pg_conn {
+    store_conn base; /* first: the per-thread connection set's links */
     PGconn *pg;
-    struct pg_store *owner;
-    struct pg_conn *next, *prev;
     int in_tx; /* 0, or 1 + ST_TX_READ / ST_TX_WRITE */
     int nsub;  /* savepoint depth, for names */
     struct {

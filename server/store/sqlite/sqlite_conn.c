@@ -4,7 +4,6 @@
  * in WAL mode with a busy timeout and a cache of prepared statements. Also
  * transactions and the schema migrations.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,7 @@
 
 typedef struct sq_store {
     char *path;
-    pthread_key_t key;
-    pthread_mutex_t lock;
-    sq_conn *conns; /* every open connection, to close them with the store */
+    store_conns conns;
 } sq_store;
 
 int sq_fail(sq_conn *c, const char *what)
@@ -35,25 +32,9 @@ static void conn_close(sq_conn *c)
     free(c);
 }
 
-static void unlink_conn(sq_store *q, sq_conn *c)
+static void conns_close(store_conn *base)
 {
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        q->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-}
-
-/* pthread key destructor: a thread that exits closes its connection. */
-static void thread_exit(void *p)
-{
-    sq_conn *c = p;
-    sq_store *q = c->owner;
-    pthread_mutex_lock(&q->lock);
-    unlink_conn(q, c);
-    pthread_mutex_unlock(&q->lock);
-    conn_close(c);
+    conn_close((sq_conn *)base);
 }
 
 static int exec(sq_conn *c, const char *sql)
@@ -74,7 +55,6 @@ static sq_conn *conn_open(sq_store *q)
         store_fail("out of memory");
         return NULL;
     }
-    c->owner = q;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(q->path, &c->db, flags, NULL) != SQLITE_OK) {
         store_fail("cannot open database %s: %s", q->path,
@@ -103,19 +83,12 @@ static sq_conn *conn_open(sq_store *q)
 sq_conn *sq_conn_get(store *s)
 {
     sq_store *q = s->impl;
-    sq_conn *c = pthread_getspecific(q->key);
+    sq_conn *c = (sq_conn *)store_conns_mine(&q->conns);
     if (c != NULL)
         return c;
     c = conn_open(q);
-    if (c == NULL)
-        return NULL;
-    pthread_mutex_lock(&q->lock);
-    c->next = q->conns;
-    if (q->conns != NULL)
-        q->conns->prev = c;
-    q->conns = c;
-    pthread_mutex_unlock(&q->lock);
-    pthread_setspecific(q->key, c);
+    if (c != NULL)
+        store_conns_add(&q->conns, &c->base);
     return c;
 }
 
@@ -220,15 +193,14 @@ int sqlite_open(store *s, const char *location)
         free(q);
         return store_fail("out of memory");
     }
-    pthread_mutex_init(&q->lock, NULL);
-    if (pthread_key_create(&q->key, thread_exit) != 0) {
+    if (store_conns_init(&q->conns, conns_close) != 0) {
         free(q->path);
         free(q);
         return store_fail("sqlite: no thread-local key available");
     }
     s->impl = q;
     if (sq_conn_get(s) == NULL) { /* fail now, not at the first request */
-        pthread_key_delete(q->key);
+        store_conns_destroy(&q->conns);
         free(q->path);
         free(q);
         s->impl = NULL;
@@ -242,16 +214,7 @@ void sqlite_close(store *s)
     sq_store *q = s->impl;
     if (q == NULL)
         return;
-    pthread_setspecific(q->key, NULL);
-    pthread_mutex_lock(&q->lock);
-    while (q->conns != NULL) {
-        sq_conn *c = q->conns;
-        unlink_conn(q, c);
-        conn_close(c);
-    }
-    pthread_mutex_unlock(&q->lock);
-    pthread_key_delete(q->key);
-    pthread_mutex_destroy(&q->lock);
+    store_conns_destroy(&q->conns);
     free(q->path);
     free(q);
     s->impl = NULL;

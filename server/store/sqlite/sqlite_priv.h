@@ -9,13 +9,13 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_conns.h"
 
 #define SQ_STMT_CACHE 128 /* distinct statements per connection; more are prepared per call */
 
 typedef struct sq_conn {
+    store_conn base; /* first: the per-thread connection set's links */
     sqlite3 *db;
-    struct sq_store *owner;
-    struct sq_conn *next, *prev;
     int in_tx;
     struct {
         const char *sql;
