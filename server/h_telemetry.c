@@ -300,7 +300,7 @@ HANDLER(h_telemetry_reports)
         query_int(q, "limit", 1, 1000, 100, &limit, r) < 0 ||
         query_int(q, "full", 0, 1, 0, &full, r) < 0)
         return;
-    if (f.device == NULL || !srv_name_valid(f.device)) { /* it is echoed back: JSON needs UTF-8 */
+    if (f.device == NULL || !srv_name_valid(f.device)) { /* a device id, echoed in the answer */
         resp_error(r, 400, "bad_request", "device is required (a device id)");
         return;
     }

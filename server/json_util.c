@@ -31,7 +31,8 @@ void resp_json(http_resp *r, int status, json_t *body)
         r->body_len = strlen(r->body);
 }
 
-size_t utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s (1..4), 0 when there is none. */
+static size_t utf8_len(const unsigned char *s)
 {
     size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
                               : s[0] >= 0xf0 && s[0] <= 0xf4                 ? 4

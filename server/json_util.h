@@ -14,10 +14,8 @@
 /* Sends body (reference stolen) as application/json with status. */
 void resp_json(http_resp *r, int status, json_t *body);
 
-/* JSON strings must be UTF-8, and requests echo their own bytes back in answers. */
-/* Length of the valid UTF-8 sequence at s (1..4), 0 when there is none. */
-size_t utf8_len(const unsigned char *s);
-/* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+/* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or
+ * > U+10FFFF): JSON strings must be, and answers quote request bytes. */
 int utf8_valid(const char *s);
 
 /* Sends {"error": {"code": code, "message": ...}}. */
