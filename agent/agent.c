@@ -164,6 +164,8 @@ agent *agent_open(const agent_config *cfg, char *err, size_t err_len)
         model_load_active(a, boot_err, sizeof boot_err) != 0)
         agent_error(a, "%s", boot_err);
     a->hc = hc_open(cfg->server_url);
+    if (a->hc != NULL && cfg->ca_path != NULL)
+        hc_set_ca(a->hc, cfg->ca_path);
     if (a->hc == NULL) {
         snprintf(err, err_len, "out of memory");
         agent_close(a);

@@ -18,13 +18,14 @@
 /* Fault injection for the integration tests (never set in production). */
 typedef enum {
     AGENT_FAULT_NONE = 0,
-    AGENT_FAULT_FORGE_SIGNATURE, /* sign a different canonical string than the one sent */
-    AGENT_FAULT_REPLAY,          /* re-send the first signed check-in's headers and body */
+    AGENT_FAULT_FORGE_SIGNATURE,   /* sign a different canonical string than the one sent */
+    AGENT_FAULT_REPLAY,            /* re-send the first signed check-in's headers and body */
     AGENT_FAULT_LOSE_TELEMETRY_ACK /* ignore the first telemetry upload's answer (sent again) */
 } agent_fault;
 
 typedef struct agent_config {
-    const char *server_url;       /* e.g. "http://127.0.0.1:8080" */
+    const char *server_url;       /* e.g. "http://127.0.0.1:8080" or https://... */
+    const char *ca_path;          /* PEM CA file an https server must chain to; NULL: system */
     const char *state_dir;        /* must exist; holds key, slots, journal, queue */
     const char *enroll_token;     /* needed only until enrolled */
     const char *profile_path;     /* P-9 JSON; NULL: this host's defaults */
@@ -111,10 +112,10 @@ int agent_infer(agent *a, const void *in, size_t in_len, void *out, size_t out_c
  * AGENT_RUN_CALLER_ERROR with a message in err when no model is loaded.
  */
 typedef struct agent_model_view {
-    uint64_t generation;     /* changes whenever another model is loaded: re-attach monitors */
-    const char *name;        /* model name and version of the active slot */
+    uint64_t generation; /* changes whenever another model is loaded: re-attach monitors */
+    const char *name;    /* model name and version of the active slot */
     const char *version;
-    const uint8_t *profile;  /* the bundle's PROFILE section (tinymlops/profile.h), NULL if none */
+    const uint8_t *profile; /* the bundle's PROFILE section (tinymlops/profile.h), NULL if none */
     size_t profile_len;
 } agent_model_view;
 struct tmo_interp;

@@ -1,7 +1,7 @@
 /*
  * The agent's side of the device API (docs/protocol.md): signed requests
  * with clock-offset correction from X-TMO-Server-Time (P-4, P-12),
- * enrollment with a proof of key possession (P-8), and check-ins that carry
+ * enrollment signed by the key it enrolls (P-8), and check-ins that carry
  * the device's slots, health and pending reports and bring back `desired`
  * (P-13, P-14). Test-only faults (agent.h) bend the signing on purpose.
  */
@@ -56,8 +56,8 @@ int net_request(agent *a, const char *method, const char *path, const char *body
         const char *signed_path =
             a->cfg.fault == AGENT_FAULT_FORGE_SIGNATURE ? "/api/v1/device/forged" : path;
         psa_key_id_t key = key_acquire(a);
-        int signed_ok =
-            key != 0 && hc_sign(key, a->device_id, method, signed_path, body, len, ts, NULL, &sig) == 0;
+        int signed_ok = key != 0 && hc_sign(key, a->device_id, method, signed_path, body, len, ts,
+                                            NULL, &sig) == 0;
         key_release(a, key);
         if (!signed_ok) {
             agent_error(a, "cannot sign a request");
@@ -104,40 +104,18 @@ int net_enroll(agent *a)
         agent_error(a, "not enrolled and no --enroll-token given");
         return AGENT_FATAL;
     }
-    char pub_b64[128], proof_b64[128], code[64];
-    uint8_t digest[32], sig[DEVAUTH_SIG_LEN];
+    char pub_b64[128], code[64];
     devauth_b64_encode(a->pub, sizeof a->pub, pub_b64, sizeof pub_b64);
-    psa_key_id_t key = key_acquire(a);
-    int signed_ok = key != 0 && devauth_enroll_digest(token, pub_b64, digest) == 0 &&
-                    devauth_sign(key, digest, sig) == 0;
-    key_release(a, key);
-    if (!signed_ok) {
-        agent_error(a, "cannot sign the enrollment proof");
-        return AGENT_FATAL;
-    }
-    devauth_b64_encode(sig, sizeof sig, proof_b64, sizeof proof_b64);
-    json_t *body = json_pack("{s:s,s:s,s:O,s:s,s:o}", "token", token, "public_key", pub_b64,
-                             "profile", a->profile, "proof", proof_b64, "enc_public_key",
-                             enc_key_b64(a));
+    /* Signed like every request (P-8): the signature covers the token, both keys and the profile. */
+    json_t *body = json_pack("{s:s,s:s,s:O,s:o}", "token", token, "public_key", pub_b64, "profile",
+                             a->profile, "enc_public_key", enc_key_b64(a));
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     hc_response r;
-    char err[512];
-    if (net_hook_blocks(a, "POST", "/api/v1/device/enroll")) {
-        free(text);
-        agent_error(a, "enrollment: server unreachable: network down (simulated)");
-        return -1;
-    }
-    uint64_t t0 = device_clock_ms(a);
-    int rc = hc_request(a->hc, "POST", "/api/v1/device/enroll", "application/json", text,
-                        strlen(text), NULL, &r, err, sizeof err);
+    int rc = text != NULL ? net_request(a, "POST", "/api/v1/device/enroll", text, NULL, &r) : -1;
     free(text);
-    net_hook_after(a, "POST", "/api/v1/device/enroll", rc == 0 ? &r : NULL);
-    if (rc != 0) {
-        agent_error(a, "enrollment: server unreachable: %s", err);
+    if (rc != 0)
         return -1;
-    }
-    correct_clock(a, &r, t0, device_clock_ms(a));
     int out = -1;
     if (r.status == 200 || r.status == 201) {
         json_t *v = json_loadb((const char *)r.body, r.body_len, 0, NULL);

@@ -16,6 +16,7 @@
 
 static const char *usage =
     "usage: tinymlops-agent --server URL --state-dir DIR [--enroll-token T] [--profile FILE]\n"
+    "         [--ca CA.pem]\n"
     "         [--root-key ROOT.pub ...] [--checkin-interval S] [--local-socket PATH]\n"
     "         [--slot-size BYTES] [--download-chunk BYTES] [--download-delay-ms MS]\n"
     "         [--health-inferences N] [--health-seconds S] [--max-trial-boots N] [--max-backoff "
@@ -25,7 +26,9 @@ static const char *usage =
     "         [--telemetry off]\n"
     "         [--name NAME] [--test-fault forge-signature|replay|lose-telemetry-ack]\n"
     "         [--test-clock-skew-ms MS]\n"
-    "The enrollment token may also come from the environment variable TMO_ENROLL_TOKEN.\n";
+    "The enrollment token may also come from the environment variable TMO_ENROLL_TOKEN;\n"
+    "an https server's certificate is verified against --ca (or $TINYMLOPS_CA, or the system's "
+    "CAs).\n";
 
 static volatile sig_atomic_t stopping;
 
@@ -68,6 +71,8 @@ static int parse(int argc, char **argv, agent_config *c, const char **roots,
         int rc = 0;
         if (strcmp(o, "--server") == 0)
             c->server_url = v;
+        else if (strcmp(o, "--ca") == 0)
+            c->ca_path = v;
         else if (strcmp(o, "--state-dir") == 0)
             c->state_dir = v;
         else if (strcmp(o, "--enroll-token") == 0)

@@ -1,5 +1,5 @@
 /*
- * `tinymlops device list|show|tag|enroll-token`: the device inventory of a
+ * `tinymlops device list|show|tag|pubkey|revoke|enroll-token`: the device inventory of a
  * fleet server.
  */
 #include <stdio.h>
@@ -14,6 +14,7 @@ static const cli_command commands[] = {
     {"show", cmd_device_show, "one device: profile, slots, counters, deployments"},
     {"tag", cmd_device_tag, "add (+TAG) or remove (-TAG) tags, set --group"},
     {"pubkey", cmd_device_pubkey, "the device's encryption key as PEM (bundle pack --encrypt-for)"},
+    {"revoke", cmd_device_revoke, "revoke a device's key for good (a stolen or retired device)"},
     {"enroll-token", cmd_enroll_token_create, "create a one-time enrollment token for new devices"},
     {NULL, NULL, NULL},
 };

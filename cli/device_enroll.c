@@ -16,6 +16,8 @@ static const char *usage =
 
 static const cli_command commands[] = {
     {"create", cmd_enroll_token_create, "create a one-time, expiring device enrollment token"},
+    {"list", cmd_enroll_token_list, "enrollment tokens: group, uses left, expiry, state"},
+    {"revoke", cmd_enroll_token_revoke, "revoke an enrollment token by id"},
     {NULL, NULL, NULL},
 };
 

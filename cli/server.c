@@ -16,6 +16,8 @@ static const char *usage =
     "       [--waves 1,10,50,100] [--soak S] [--checkin-interval S] [--max-bundle-bytes N]\n"
     "       [--tick-ms MS] [--port-file FILE] [--access-log]\n"
     "       [--telemetry-raw-hours H] [--telemetry-keep-days D]\n"
+    "       [--tls-cert CERT.pem --tls-key KEY.pem] [--max-client-connections N]\n"
+    "       [--rate-limit REQ_PER_S] [--rate-limit-loopback]\n"
     "   or: tinymlops server init --db sqlite:PATH|postgres://USER@HOST/DB [--name NAME]";
 
 /*
@@ -99,6 +101,11 @@ int cmd_server(int argc, char **argv)
                                          {"access-log", no_argument, NULL, 'a'},
                                          {"telemetry-raw-hours", required_argument, NULL, 'R'},
                                          {"telemetry-keep-days", required_argument, NULL, 'K'},
+                                         {"tls-cert", required_argument, NULL, 'C'},
+                                         {"tls-key", required_argument, NULL, 'Y'},
+                                         {"max-client-connections", required_argument, NULL, 'M'},
+                                         {"rate-limit", required_argument, NULL, 'L'},
+                                         {"rate-limit-loopback", no_argument, NULL, 'B'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     server_config cfg;
@@ -170,6 +177,27 @@ int cmd_server(int argc, char **argv)
             else
                 cfg.telemetry_keep_days = v;
             break;
+        case 'C':
+            cfg.tls_cert_path = optarg;
+            break;
+        case 'Y':
+            cfg.tls_key_path = optarg;
+            break;
+        case 'M':
+            if (number("--max-client-connections", optarg, 100000, &v) != 0)
+                return CLI_USAGE;
+            cfg.max_client_conns = (unsigned)v;
+            break;
+        case 'L': /* 0 turns the rate limit off */
+            if (strcmp(optarg, "0") == 0)
+                v = 0;
+            else if (number("--rate-limit", optarg, 1000000, &v) != 0)
+                return CLI_USAGE;
+            cfg.rate_limit = (double)v;
+            break;
+        case 'B':
+            cfg.rate_limit_loopback = 1;
+            break;
         case 'h':
             printf("usage: %s\n", usage);
             return CLI_OK;
@@ -181,5 +209,7 @@ int cmd_server(int argc, char **argv)
         return cli_usage(usage, "unexpected argument '%s'", argv[optind]);
     if (cfg.db_url == NULL)
         return cli_usage(usage, "--db is required (sqlite:PATH or a postgres URL)");
+    if ((cfg.tls_cert_path == NULL) != (cfg.tls_key_path == NULL))
+        return cli_usage(usage, "--tls-cert and --tls-key go together");
     return server_run(&cfg) == 0 ? CLI_OK : CLI_FAIL;
 }

@@ -57,27 +57,19 @@ int devauth_request_digest(const char *method, const char *path, uint64_t timest
         return -1;
     devauth_hex(body_hash, 32, body_hex);
     snprintf(ts, sizeof ts, "%llu", (unsigned long long)timestamp_ms);
-    const void *parts[] = {"TMO-REQ-1\n", method, "\n", path, "\n", ts, "\n", nonce, "\n", body_hex};
+    const void *parts[] = {"TMO-REQ-1\n", method, "\n", path,    "\n", ts,
+                           "\n",          nonce,  "\n", body_hex};
     size_t lens[10];
     for (size_t i = 0; i < 10; i++)
         lens[i] = strlen(parts[i]);
     return hash_parts(parts, lens, 10, digest);
 }
 
-int devauth_enroll_digest(const char *token, const char *pubkey_b64, uint8_t digest[32])
-{
-    const void *parts[] = {"TMO-ENROLL-1\n", token, "\n", pubkey_b64};
-    size_t lens[4];
-    for (size_t i = 0; i < 4; i++)
-        lens[i] = strlen(parts[i]);
-    return hash_parts(parts, lens, 4, digest);
-}
-
 int devauth_sign(psa_key_id_t key, const uint8_t digest[32], uint8_t sig[DEVAUTH_SIG_LEN])
 {
     size_t n = 0;
-    psa_status_t st = psa_sign_hash(key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), digest, 32, sig,
-                                    DEVAUTH_SIG_LEN, &n);
+    psa_status_t st =
+        psa_sign_hash(key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), digest, 32, sig, DEVAUTH_SIG_LEN, &n);
     return st == PSA_SUCCESS && n == DEVAUTH_SIG_LEN ? 0 : -1;
 }
 
@@ -92,8 +84,8 @@ int devauth_verify(const uint8_t pub[DEVAUTH_PUBKEY_LEN], const uint8_t digest[3
     psa_key_id_t key;
     if (psa_import_key(&attr, pub, DEVAUTH_PUBKEY_LEN, &key) != PSA_SUCCESS)
         return -1;
-    psa_status_t st = psa_verify_hash(key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), digest, 32, sig,
-                                      DEVAUTH_SIG_LEN);
+    psa_status_t st =
+        psa_verify_hash(key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), digest, 32, sig, DEVAUTH_SIG_LEN);
     psa_destroy_key(key);
     return st == PSA_SUCCESS ? 0 : -1;
 }
@@ -130,7 +122,8 @@ int devauth_generate(psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN])
     return 0;
 }
 
-int devauth_import_private(const uint8_t priv[32], psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN])
+int devauth_import_private(const uint8_t priv[32], psa_key_id_t *key,
+                           uint8_t pub[DEVAUTH_PUBKEY_LEN])
 {
     psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
     size_t n = 0;

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DEVAUTH_PUBKEY_LEN 65   /* uncompressed P-256 point */
-#define DEVAUTH_SIG_LEN 64      /* raw r || s */
-#define DEVAUTH_ID_LEN 32       /* hex chars of the device id */
-#define DEVAUTH_NONCE_LEN 32    /* hex chars of a request nonce */
+#define DEVAUTH_PUBKEY_LEN 65 /* uncompressed P-256 point */
+#define DEVAUTH_SIG_LEN 64    /* raw r || s */
+#define DEVAUTH_ID_LEN 32     /* hex chars of the device id */
+#define DEVAUTH_NONCE_LEN 32  /* hex chars of a request nonce */
 #define DEVAUTH_MAX_SKEW_MS 300000
 #define DEVAUTH_NONCE_TTL_MS 600000
 
@@ -29,10 +29,8 @@ void devauth_device_id(const uint8_t pub[DEVAUTH_PUBKEY_LEN], char id[DEVAUTH_ID
  * include the query string if any.
  */
 int devauth_request_digest(const char *method, const char *path, uint64_t timestamp_ms,
-                           const char *nonce, const void *body, size_t body_len, uint8_t digest[32]);
-
-/* SHA-256 of the enrollment proof string (P-8). */
-int devauth_enroll_digest(const char *token, const char *pubkey_b64, uint8_t digest[32]);
+                           const char *nonce, const void *body, size_t body_len,
+                           uint8_t digest[32]);
 
 /* Signs a 32-byte digest with a PSA key (ECDSA P-256); 0 on success. */
 int devauth_sign(psa_key_id_t key, const uint8_t digest[32], uint8_t sig[DEVAUTH_SIG_LEN]);
@@ -48,7 +46,8 @@ int devauth_nonce(char nonce[DEVAUTH_NONCE_LEN + 1]);
 int devauth_generate(psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN]);
 
 /* Imports a raw 32-byte private scalar as a signing key (and its public key). 0 on success. */
-int devauth_import_private(const uint8_t priv[32], psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN]);
+int devauth_import_private(const uint8_t priv[32], psa_key_id_t *key,
+                           uint8_t pub[DEVAUTH_PUBKEY_LEN]);
 
 /* Exports the raw private scalar of a key made by devauth_generate. 0 on success. */
 int devauth_export_private(psa_key_id_t key, uint8_t priv[32]);

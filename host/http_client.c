@@ -18,6 +18,7 @@ struct hc_client {
     CURL *curl;
     char *base;
     char *bearer;
+    char *ca_path; /* PEM bundle the server certificate must chain to (HTTPS); NULL: system CAs */
     psa_key_id_t key;
     char device_id[DEVAUTH_ID_LEN + 1];
     int64_t offset_ms;
@@ -49,11 +50,20 @@ hc_client *hc_open(const char *base_url)
         n--;
     c->base = strndup(base_url, n);
     c->timeout_ms = 30000;
+    const char *ca = getenv("TINYMLOPS_CA");
+    if (ca != NULL && ca[0] != '\0')
+        hc_set_ca(c, ca);
     if (c->curl == NULL || c->base == NULL) {
         hc_close(c);
         return NULL;
     }
     return c;
+}
+
+void hc_set_ca(hc_client *c, const char *ca_path)
+{
+    free(c->ca_path);
+    c->ca_path = ca_path != NULL ? strdup(ca_path) : NULL;
 }
 
 void hc_close(hc_client *c)
@@ -66,6 +76,7 @@ void hc_close(hc_client *c)
     if (c->bearer != NULL)
         memset(c->bearer, 0, strlen(c->bearer));
     free(c->bearer);
+    free(c->ca_path);
     free(c);
 }
 
@@ -248,6 +259,11 @@ int hc_request(hc_client *c, const char *method, const char *path, const char *c
     curl_easy_setopt(e, CURLOPT_HEADERDATA, out);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* HTTPS always verifies the server (peer and host name), against ca_path when given. */
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->ca_path != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_path);
     if (strcmp(method, "GET") == 0)
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     else if (len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 ||

@@ -39,6 +39,13 @@ int hc_global_init(void);
 hc_client *hc_open(const char *base_url);
 void hc_close(hc_client *c);
 
+/*
+ * The CA certificates (PEM file) an https:// server must chain to; NULL: the
+ * system's. hc_open starts from $TINYMLOPS_CA when set. The server's
+ * certificate and host name are always verified. The path is copied.
+ */
+void hc_set_ca(hc_client *c, const char *ca_path);
+
 /* Sends "Authorization: Bearer token" with every request (NULL: none). The string is copied. */
 void hc_set_bearer(hc_client *c, const char *token);
 

@@ -52,8 +52,8 @@ static int collect_baseline(void *ctx, const st_report *r)
     window_list *l = ctx;
     for (int b = 0; b < ST_LAT_BINS; b++)
         l->base_lat[b] += r->latency[b];
-    l->base_inferences += r->inferences;
-    l->base_errors += r->errors;
+    l->base_inferences = srv_counter_add(l->base_inferences, r->inferences);
+    l->base_errors = srv_counter_add(l->base_errors, r->errors);
     l->base_rows++;
     if (r->seq_last > l->base_last)
         l->base_last = r->seq_last;

@@ -83,15 +83,22 @@ static int parse_ms(const char *s, uint64_t *out)
     return 1;
 }
 
-int auth_device(srv *s, http_req *q, http_resp *r)
+/* Whether ts lies within DEVAUTH_MAX_SKEW_MS of now, computed without overflow for any ts. */
+static int timestamp_fresh(uint64_t ts, int64_t now)
+{
+    if (now < 0 || ts > (uint64_t)now + DEVAUTH_MAX_SKEW_MS)
+        return 0;
+    return (int64_t)ts >= now - DEVAUTH_MAX_SKEW_MS;
+}
+
+int auth_signed_parse(http_req *q, http_resp *r, auth_signed *out)
 {
     const char *id = http_header(q, "X-TMO-Device");
     const char *ts_text = http_header(q, "X-TMO-Timestamp");
     const char *nonce = http_header(q, "X-TMO-Nonce");
     const char *sig_b64 = http_header(q, "X-TMO-Signature");
-    uint64_t ts;
     uint8_t sig[DEVAUTH_SIG_LEN + 4];
-    if (!lower_hex(id, DEVAUTH_ID_LEN) || !parse_ms(ts_text, &ts) ||
+    if (!lower_hex(id, DEVAUTH_ID_LEN) || !parse_ms(ts_text, &out->ts) ||
         !lower_hex(nonce, DEVAUTH_NONCE_LEN) || sig_b64 == NULL || strlen(sig_b64) > 100 ||
         devauth_b64_decode(sig_b64, sig, sizeof sig) != DEVAUTH_SIG_LEN) {
         resp_error(r, 401, "unauthorized",
@@ -99,54 +106,86 @@ int auth_device(srv *s, http_req *q, http_resp *r)
                    "X-TMO-Nonce, X-TMO-Signature)");
         return -1;
     }
-    uint8_t pub[DEVAUTH_PUBKEY_LEN];
-    int rc = ST(s->st, device_pubkey, id, pub);
-    if (rc == ST_ERROR) {
-        resp_store_error(r);
-        return -1;
-    }
-    if (rc != ST_OK) {
-        resp_error(r, 401, "unknown_device", "device %s is not enrolled", id);
-        return -1;
-    }
+    memcpy(out->id, id, DEVAUTH_ID_LEN + 1);
+    memcpy(out->nonce, nonce, DEVAUTH_NONCE_LEN + 1);
+    memcpy(out->sig, sig, DEVAUTH_SIG_LEN);
+    return 0;
+}
+
+int auth_signed_check(srv *s, http_req *q, http_resp *r, const uint8_t pub[DEVAUTH_PUBKEY_LEN],
+                      const auth_signed *a)
+{
     int64_t now = srv_now_ms();
-    int64_t skew = (int64_t)ts - now;
-    if (ts > (uint64_t)INT64_MAX / 2 || skew > DEVAUTH_MAX_SKEW_MS || skew < -DEVAUTH_MAX_SKEW_MS) {
-        resp_error(r, 401, "stale_request", "timestamp %s is more than %d s from server time %lld",
-                   ts_text, DEVAUTH_MAX_SKEW_MS / 1000, (long long)now);
+    /* Range first: ts is any 19-digit number, and only a range-checked one may be subtracted. */
+    if (!timestamp_fresh(a->ts, now)) {
+        resp_error(r, 401, "stale_request",
+                   "timestamp %llu is more than %d s from server time %lld",
+                   (unsigned long long)a->ts, DEVAUTH_MAX_SKEW_MS / 1000, (long long)now);
         return -1;
     }
-    rc = ST(s->st, nonce_seen, id, nonce, now);
+    int rc = ST(s->st, nonce_seen, a->id, a->nonce, now);
     if (rc == ST_ERROR) {
         resp_store_error(r);
         return -1;
     }
     if (rc == ST_OK) {
-        resp_error(r, 401, "replayed_request", "nonce %s was already used", nonce);
+        resp_error(r, 401, "replayed_request", "nonce %s was already used", a->nonce);
         return -1;
     }
     uint8_t digest[32];
-    int bad =
-        devauth_request_digest(q->method, q->raw_uri, ts, nonce, q->body, q->body_len, digest) != 0;
+    int bad = devauth_request_digest(q->method, q->raw_uri, a->ts, a->nonce, q->body, q->body_len,
+                                     digest) != 0;
     if (!bad) {
         srv_crypto_lock();
-        bad = devauth_verify(pub, digest, sig) != 0;
+        bad = devauth_verify(pub, digest, a->sig) != 0;
         srv_crypto_unlock();
     }
     if (bad) {
-        resp_error(r, 401, "bad_signature", "signature does not verify for device %s", id);
+        resp_error(r, 401, "bad_signature", "signature does not verify for device %s", a->id);
         return -1;
     }
-    rc = ST(s->st, nonce_record, id, nonce, now, now + DEVAUTH_NONCE_TTL_MS);
+    return 0;
+}
+
+int auth_signed_record(srv *s, http_resp *r, const auth_signed *a)
+{
+    int64_t now = srv_now_ms();
+    int rc = ST(s->st, nonce_record, a->id, a->nonce, now, now + DEVAUTH_NONCE_TTL_MS);
     if (rc == ST_CONFLICT) { /* a concurrent copy of this request got there first */
-        resp_error(r, 401, "replayed_request", "nonce %s was already used", nonce);
+        resp_error(r, 401, "replayed_request", "nonce %s was already used", a->nonce);
         return -1;
     }
     if (rc != ST_OK) {
         resp_store_error(r);
         return -1;
     }
+    return 0;
+}
+
+int auth_device(srv *s, http_req *q, http_resp *r)
+{
+    auth_signed a;
+    if (auth_signed_parse(q, r, &a) != 0)
+        return -1;
+    uint8_t pub[DEVAUTH_PUBKEY_LEN];
+    int64_t revoked_at = 0;
+    int rc = ST(s->st, device_pubkey, a.id, pub, &revoked_at);
+    if (rc == ST_ERROR) {
+        resp_store_error(r);
+        return -1;
+    }
+    if (rc != ST_OK) {
+        resp_error(r, 401, "unknown_device", "device %s is not enrolled", a.id);
+        return -1;
+    }
+    if (revoked_at != 0) {
+        resp_error(r, 401, "device_revoked", "device %s was revoked at %lld", a.id,
+                   (long long)revoked_at);
+        return -1;
+    }
+    if (auth_signed_check(s, q, r, pub, &a) != 0 || auth_signed_record(s, r, &a) != 0)
+        return -1;
     q->role = ROLE_NONE;
-    st_copy(q->principal, sizeof q->principal, id);
+    st_copy(q->principal, sizeof q->principal, a.id);
     return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef TMO_AUTH_H
 #define TMO_AUTH_H
 
+#include "devauth.h"
 #include "http.h"
 #include "srv.h"
 
@@ -21,9 +22,32 @@ const char *auth_role_name(auth_role role);
  */
 int auth_admin(srv *s, http_req *q, http_resp *r, auth_role need);
 
+/* The P-10 headers of one signed device request. */
+typedef struct auth_signed {
+    char id[DEVAUTH_ID_LEN + 1];
+    char nonce[DEVAUTH_NONCE_LEN + 1];
+    uint64_t ts;
+    uint8_t sig[DEVAUTH_SIG_LEN];
+} auth_signed;
+
+/* Parses the P-10 headers; -1 with a 401 sent when one is missing or malformed. */
+int auth_signed_parse(http_req *q, http_resp *r, auth_signed *out);
+
 /*
- * Checks a device request signature in P-12's order (unknown device, stale
- * timestamp, replayed nonce, bad signature) and records the nonce. On
+ * Checks a parsed signed request against the public key pub in P-12's order
+ * (stale timestamp, replayed nonce, bad signature) without recording the
+ * nonce; -1 with the 401 sent. Enrollment (P-8) uses it with the key of its
+ * body, inside its own transaction.
+ */
+int auth_signed_check(srv *s, http_req *q, http_resp *r, const uint8_t pub[DEVAUTH_PUBKEY_LEN],
+                      const auth_signed *a);
+
+/* Records the request's nonce (P-12); -1 with 401 replayed_request or 500 sent. */
+int auth_signed_record(srv *s, http_resp *r, const auth_signed *a);
+
+/*
+ * Checks a device request signature in P-12's order (unknown or revoked
+ * device, stale timestamp, replayed nonce, bad signature) and records the nonce. On
  * success sets q->principal to the device id and returns 0; otherwise sends
  * the 401 with the P-3 code and returns -1.
  */

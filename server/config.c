@@ -23,6 +23,8 @@ void server_config_defaults(server_config *c)
     c->tick_ms = 1000;
     c->telemetry_raw_hours = 24;
     c->telemetry_keep_days = 30;
+    c->max_client_conns = 1024;
+    c->rate_limit = 50;
 }
 
 int server_parse_waves(const char *text, int *waves, size_t *count, char *err, size_t err_len)

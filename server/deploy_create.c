@@ -22,6 +22,12 @@ static void fail(deploy_outcome *out, int status, const char *fmt, const char *a
     snprintf(out->message, sizeof out->message, fmt, arg);
 }
 
+static void store_failed(deploy_outcome *out)
+{
+    out->status = 500;
+    srv_store_error_message(out->message, sizeof out->message);
+}
+
 /* ---- variants ---- */
 
 typedef struct variants {
@@ -179,7 +185,7 @@ static void build(store *st, const deploy_request *rq, variants *vs, targets *ts
                  "no bundle of model %s version %s in the registry", rq->model, rq->version);
         return;
     }
-    st_device_filter f = {rq->group, rq->tags_json, rq->exclude_json, 0, 0};
+    st_device_filter f = {rq->group, rq->tags_json, rq->exclude_json, 0, 0, 1}; /* not revoked */
     if (ST(st, device_list, &f, target_visit, ts) != ST_OK)
         return;
     if (ts->oom) {
@@ -243,7 +249,7 @@ void deploy_create(store *st, const deploy_request *rq, deploy_outcome *out)
     }
     if (ST(st, begin, ST_TX_WRITE) != ST_OK) {
         free(vs);
-        fail(out, 500, "storage error: %s", store_error());
+        store_failed(out);
         return;
     }
     build(st, rq, vs, &ts, out);
@@ -252,7 +258,7 @@ void deploy_create(store *st, const deploy_request *rq, deploy_outcome *out)
     if (out->status != 201)
         ST0(st, rollback);
     if (out->status == 0)
-        fail(out, 500, "storage error: %s", store_error());
+        store_failed(out);
     free(ts.t);
     free(vs);
 }

@@ -136,7 +136,7 @@ void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures
 {
     memset(out, 0, sizeof *out);
     if (ST(st, begin, ST_TX_WRITE) != ST_OK) {
-        snprintf(out->message, sizeof out->message, "storage error: %s", store_error());
+        srv_store_error_message(out->message, sizeof out->message);
         out->status = 500;
         return;
     }
@@ -147,6 +147,6 @@ void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures
         ST0(st, rollback);
     if (out->status == 0) {
         out->status = 500;
-        snprintf(out->message, sizeof out->message, "storage error: %s", store_error());
+        srv_store_error_message(out->message, sizeof out->message);
     }
 }

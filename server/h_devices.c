@@ -10,9 +10,11 @@
 #include "handlers.h"
 #include "json_util.h"
 
-/* "ok", "errors" (the device reports inference errors), "stale" (missed 3 check-ins) or "never-seen". */
+/* "revoked", "ok", "errors" (the device reports inference errors), "stale" (missed 3 check-ins) or "never-seen". */
 static const char *health_of(const st_device *d, json_t *status, int64_t now, int64_t interval_s)
 {
+    if (d->revoked_at != 0)
+        return "revoked";
     if (d->last_seen == 0)
         return "never-seen";
     if (now - d->last_seen > 3 * interval_s * 1000)
@@ -39,13 +41,17 @@ static json_t *device_json(const srv *s, const st_device *d)
 {
     json_t *status = json_from_text(d->status_json, 0);
     const char *health = health_of(d, status, srv_now_ms(), s->cfg.checkin_interval_s);
-    json_t *out = json_pack("{s:s,s:s,s:o,s:I,s:I,s:s,s:o,s:o,s:o,s:I}", "id", d->id, "group", d->group,
-                     "tags", json_from_text(d->tags_json, 1), "enrolled_at",
-                     (json_int_t)d->enrolled_at, "last_seen", (json_int_t)d->last_seen, "health",
-                     health, "profile", json_from_text(d->profile_json, 0), "running",
-                     running_of(status), "status", status, "nv_counter", (json_int_t)d->nv_counter);
-    if (out != NULL)
-        enc_key_json(s->st, d->id, out);
+    json_t *out = json_pack(
+        "{s:s,s:s,s:o,s:I,s:I,s:s,s:o,s:o,s:o,s:I}", "id", d->id, "group", d->group, "tags",
+        json_from_text(d->tags_json, 1), "enrolled_at", (json_int_t)d->enrolled_at, "last_seen",
+        (json_int_t)d->last_seen, "health", health, "profile", json_from_text(d->profile_json, 0),
+        "running", running_of(status), "status", status, "nv_counter", (json_int_t)d->nv_counter);
+    if (out == NULL)
+        return NULL;
+    enc_key_json(s->st, d->id, out);
+    json_object_set_new(out, "revoked_at", json_integer(d->revoked_at));
+    if (d->revoked_at != 0)
+        json_object_set_new(out, "revoked_reason", json_string(d->revoked_reason));
     return out;
 }
 
@@ -96,8 +102,11 @@ HANDLER(h_devices_list)
     if (has_tags < 0 || has_exclude < 0 || query_int(q, "limit", 1, 1000, 100, &limit, r) < 0 ||
         query_int(q, "offset", 0, INT64_MAX / 2, 0, &offset, r) < 0)
         return;
-    st_device_filter f = {http_query(q, "group"), has_tags ? tags : NULL,
-                          has_exclude ? exclude : NULL, limit, offset};
+    st_device_filter f = {.group = http_query(q, "group"),
+                          .tags_json = has_tags ? tags : NULL,
+                          .exclude_json = has_exclude ? exclude : NULL,
+                          .limit = limit,
+                          .offset = offset};
     int64_t total = 0;
     list_ctx l = {s, json_array()};
     if (ST(s->st, device_count, &f, &total) != ST_OK ||
@@ -248,6 +257,31 @@ HANDLER(h_device_patch)
         goto out;
     }
     show(s, id, r, 200);
+out:
+    json_decref(in);
+}
+
+/*
+ * POST /api/v1/devices/{id}/revoke: the device's key stops working at once
+ * (every signed request answers 401 device_revoked, P-12), it cannot enroll
+ * again with that key, and new deployments skip it. Not reversible: a
+ * device that is trusted again enrolls with a new key.
+ */
+HANDLER(h_device_revoke)
+{
+    const char *reason = "";
+    json_t *in = q->body_len > 0 ? req_object(q, r) : json_object();
+    if (in == NULL)
+        return;
+    if (jget_str(in, "reason", 0, ST_REASON_LEN, &reason, r) < 0)
+        goto out;
+    int rc = ST(s->st, device_revoke, q->params[0], srv_now_ms(), reason);
+    if (rc == ST_NOT_FOUND)
+        resp_error(r, 404, "not_found", "no device %s", q->params[0]);
+    else if (rc != ST_OK)
+        resp_store_error(r);
+    else
+        show(s, q->params[0], r, 200);
 out:
     json_decref(in);
 }

@@ -2,7 +2,10 @@
  * Bundle downloads (docs/protocol.md P-16), for devices (signed) and for
  * operators: ETag = the bundle's content digest, single byte ranges with
  * 206/416, If-Range so a resumed download never mixes two bundles, and
- * If-None-Match for caches.
+ * If-None-Match for caches. A device gets only the bundles its current or
+ * previous assignment names (a bundle may be encrypted for another device,
+ * or be a model the fleet's owner never gave it); any other id is a 404,
+ * the same answer as a bundle that does not exist.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +14,25 @@
 #include "json_util.h"
 #include "range.h"
 
-HANDLER(h_bundle_download)
+#define ASSIGNMENTS_OWNED 2 /* the current assignment and the one before it */
+
+typedef struct owned {
+    int64_t bundle_id;
+    int seen, match;
+} owned;
+
+static int owned_visit(void *ctx, const st_assignment *a)
 {
-    int64_t id;
+    owned *o = ctx;
+    if (a->bundle_id == 0)
+        return 0; /* skipped: names no bundle */
+    o->match |= a->bundle_id == o->bundle_id;
+    return ++o->seen >= ASSIGNMENTS_OWNED;
+}
+
+static void download(srv *s, http_req *q, http_resp *r, int64_t id)
+{
     st_bundle b;
-    if (param_id(q, 0, &id, r) != 0)
-        return;
     int rc = ST(s->st, bundle_get, id, &b);
     if (rc != ST_OK) {
         if (rc == ST_NOT_FOUND)
@@ -69,4 +85,29 @@ HANDLER(h_bundle_download)
     if (kind == RANGE_OK)
         http_resp_header(r, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)br.first,
                          (unsigned long long)br.last, (unsigned long long)size);
+}
+
+HANDLER(h_bundle_download)
+{
+    int64_t id;
+    if (param_id(q, 0, &id, r) == 0)
+        download(s, q, r, id);
+}
+
+HANDLER(h_device_bundle_download)
+{
+    int64_t id;
+    if (param_id(q, 0, &id, r) != 0)
+        return;
+    owned o = {id, 0, 0};
+    if (ST(s->st, assignments_of_device, q->principal, SRV_ASSIGNMENT_SCAN, owned_visit, &o) !=
+        ST_OK) {
+        resp_store_error(r);
+        return;
+    }
+    if (!o.match) {
+        resp_error(r, 404, "not_found", "no bundle %lld", (long long)id);
+        return;
+    }
+    download(s, q, r, id);
 }

@@ -1,12 +1,16 @@
 /*
  * POST /api/v1/device/enroll (docs/protocol.md P-8): a device proves it
  * holds its key and spends one use of an enrollment token; the device is
- * created and the use counted in one transaction. A retry by the same key
- * (lost response) gets the same device_id without spending another use.
+ * created and the use counted in one transaction. The request is signed
+ * like every device request (P-10, with the key of its own body), so the
+ * signature covers everything the server stores from it and its nonce makes
+ * a captured enrollment worthless. A retry by the same key (lost response)
+ * gets the same device_id without spending another use.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "devauth.h"
 #include "enc_key.h"
 #include "handlers.h"
@@ -14,7 +18,8 @@
 #include "profile.h"
 
 typedef struct enroll_in {
-    const char *token, *pub_b64, *proof_b64;
+    const char *token, *pub_b64;
+    auth_signed sig;
     uint8_t pub[DEVAUTH_PUBKEY_LEN];
     char id[DEVAUTH_ID_LEN + 1];
     char hash[65];
@@ -23,12 +28,17 @@ typedef struct enroll_in {
     int has_enc;
 } enroll_in;
 
-static int parse(srv *s, json_t *in, enroll_in *e, http_resp *r)
+static int parse(srv *s, http_req *q, json_t *in, enroll_in *e, http_resp *r)
 {
-    uint8_t pub[DEVAUTH_PUBKEY_LEN + 4], proof[DEVAUTH_SIG_LEN + 4];
+    uint8_t pub[DEVAUTH_PUBKEY_LEN + 4];
+    if (json_object_get(in, "proof") != NULL) {
+        resp_error(r, 400, "bad_request",
+                   "the body-only enrollment proof of protocol 1 is refused: sign the request "
+                   "with the X-TMO-* headers (docs/protocol.md P-8)");
+        return -1;
+    }
     if (jget_str(in, "token", 1, 128, &e->token, r) < 0 ||
-        jget_str(in, "public_key", 1, 128, &e->pub_b64, r) < 0 ||
-        jget_str(in, "proof", 1, 128, &e->proof_b64, r) < 0)
+        jget_str(in, "public_key", 1, 128, &e->pub_b64, r) < 0)
         return -1;
     if (devauth_b64_decode(e->pub_b64, pub, sizeof pub) != DEVAUTH_PUBKEY_LEN || pub[0] != 0x04) {
         resp_error(r, 400, "bad_request",
@@ -36,6 +46,13 @@ static int parse(srv *s, json_t *in, enroll_in *e, http_resp *r)
         return -1;
     }
     memcpy(e->pub, pub, DEVAUTH_PUBKEY_LEN);
+    devauth_device_id(e->pub, e->id);
+    if (auth_signed_parse(q, r, &e->sig) != 0)
+        return -1;
+    if (strcmp(e->sig.id, e->id) != 0) {
+        resp_error(r, 401, "bad_signature", "X-TMO-Device must be the id of public_key (P-6)");
+        return -1;
+    }
     char err[200];
     json_t *profile = profile_normalize(json_object_get(in, "profile"), err, sizeof err);
     if (profile == NULL) {
@@ -53,7 +70,7 @@ static int parse(srv *s, json_t *in, enroll_in *e, http_resp *r)
         resp_error(r, 500, "internal", "hash failed");
         return -1;
     }
-    /* A cheap look at the token before the costly proof check (the transaction checks again). */
+    /* A cheap look at the token before the costly signature check (the transaction checks again). */
     st_enroll_token t;
     int rc = ST(s->st, enroll_find, e->hash, &t);
     if (rc == ST_ERROR) {
@@ -64,20 +81,7 @@ static int parse(srv *s, json_t *in, enroll_in *e, http_resp *r)
         resp_error(r, 401, "enrollment_token_invalid", "unknown enrollment token");
         return -1;
     }
-    uint8_t digest[32];
-    int bad = devauth_b64_decode(e->proof_b64, proof, sizeof proof) != DEVAUTH_SIG_LEN ||
-              devauth_enroll_digest(e->token, e->pub_b64, digest) != 0;
-    if (!bad) {
-        srv_crypto_lock();
-        bad = devauth_verify(e->pub, digest, proof) != 0;
-        srv_crypto_unlock();
-    }
-    if (bad) {
-        resp_error(r, 401, "bad_signature", "proof does not verify with public_key (P-8)");
-        return -1;
-    }
-    devauth_device_id(e->pub, e->id);
-    return 0;
+    return auth_signed_check(s, q, r, e->pub, &e->sig);
 }
 
 /* Inside the write transaction. Returns the HTTP status (201/200) or sends an error and returns 0. */
@@ -92,6 +96,11 @@ static int enroll(srv *s, const enroll_in *e, http_resp *r)
     }
     if (rc != ST_OK)
         goto store_error;
+    if (t.revoked_at != 0) {
+        resp_error(r, 401, "enrollment_token_invalid", "enrollment token revoked at %lld",
+                   (long long)t.revoked_at);
+        return 0;
+    }
     if (t.expires_at <= now) {
         resp_error(r, 401, "enrollment_token_expired", "enrollment token expired at %lld",
                    (long long)t.expires_at);
@@ -102,7 +111,13 @@ static int enroll(srv *s, const enroll_in *e, http_resp *r)
     if (rc == ST_OK) {
         int same = memcmp(d.public_key, e->pub, DEVAUTH_PUBKEY_LEN) == 0;
         int retry = d.enroll_token_id == t.id || t.uses_left > 0;
+        int64_t revoked_at = d.revoked_at;
         st_device_free(&d);
+        if (revoked_at != 0) {
+            resp_error(r, 401, "device_revoked", "device %s was revoked at %lld", e->id,
+                       (long long)revoked_at);
+            return 0;
+        }
         if (same && retry)
             return e->has_enc && ST(s->st, device_enc_key_set, e->id, e->enc, now) != ST_OK
                        ? (resp_store_error(r), 0)
@@ -140,13 +155,14 @@ HANDLER(h_device_enroll)
         return;
     enroll_in e;
     memset(&e, 0, sizeof e);
-    if (parse(s, in, &e, r) != 0)
+    if (parse(s, q, in, &e, r) != 0)
         goto out;
     if (ST(s->st, begin, ST_TX_WRITE) != ST_OK) {
         resp_store_error(r);
         goto out;
     }
-    int status = enroll(s, &e, r);
+    /* The nonce commits with the enrollment: a replay finds it, a refused request leaves none. */
+    int status = auth_signed_record(s, r, &e.sig) == 0 ? enroll(s, &e, r) : 0;
     if (status == 0 || ST0(s->st, commit) != ST_OK) {
         ST0(s->st, rollback);
         if (status != 0)

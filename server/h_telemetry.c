@@ -89,10 +89,11 @@ static int one(srv *s, const char *device, json_t *e, tel_profiles *profiles,
         !short_str(e, "model", ST_NAME_LEN, &model) ||
         !short_str(e, "version", ST_VERSION_LEN, &version) ||
         (atv != NULL && !json_is_integer(atv)) ||
-        (lostv != NULL && (!json_is_integer(lostv) || json_integer_value(lostv) < 0))) {
+        (lostv != NULL && (!json_is_integer(lostv) || json_integer_value(lostv) < 0 ||
+                           json_integer_value(lostv) > SRV_COUNTER_INPUT_MAX))) {
         result(u, seq, "rejected",
                "needs seq (integer >= 0) and data (base64 report); optional at, bundle_digest, "
-               "model, version, lost_inferences");
+               "model, version, lost_inferences (0..2^40)");
         return ST_OK;
     }
     size_t cap = strlen(data) / 4 * 3 + 3;

@@ -136,3 +136,42 @@ HANDLER(h_enroll_token_create)
 out:
     json_decref(in);
 }
+
+static int enroll_item(void *ctx, const st_enroll_token *e)
+{
+    json_array_append_new(
+        ctx, json_pack("{s:I,s:I,s:I,s:s,s:o,s:I,s:I}", "id", (json_int_t)e->id, "expires_at",
+                       (json_int_t)e->expires_at, "uses_left", (json_int_t)e->uses_left, "group",
+                       e->group, "tags", json_from_text(e->tags_json, 1), "created_at",
+                       (json_int_t)e->created_at, "revoked_at", (json_int_t)e->revoked_at));
+    return 0;
+}
+
+/* GET /api/v1/enrollment-tokens: every token without its secret (the store has only its hash). */
+HANDLER(h_enroll_token_list)
+{
+    (void)q;
+    json_t *list = json_array();
+    if (ST(s->st, enroll_list, enroll_item, list) != ST_OK) {
+        json_decref(list);
+        resp_store_error(r);
+        return;
+    }
+    resp_json(r, 200, json_pack("{s:o}", "tokens", list));
+}
+
+/* DELETE /api/v1/enrollment-tokens/{id}: the token enrolls nobody from now on (P-8). */
+HANDLER(h_enroll_token_revoke)
+{
+    int64_t id;
+    if (param_id(q, 0, &id, r) != 0)
+        return;
+    int64_t now = srv_now_ms();
+    int rc = ST(s->st, enroll_revoke, id, now);
+    if (rc == ST_NOT_FOUND)
+        resp_error(r, 404, "not_found", "no enrollment token %lld", (long long)id);
+    else if (rc != ST_OK)
+        resp_store_error(r);
+    else
+        resp_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "revoked", 1));
+}

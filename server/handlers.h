@@ -17,6 +17,8 @@ HANDLER(h_admin_token_create);
 HANDLER(h_admin_token_list);
 HANDLER(h_admin_token_revoke);
 HANDLER(h_enroll_token_create);
+HANDLER(h_enroll_token_list);
+HANDLER(h_enroll_token_revoke);
 /* h_enroll.c */
 HANDLER(h_device_enroll);
 /* h_checkin.c */
@@ -25,12 +27,14 @@ HANDLER(h_device_checkin);
 HANDLER(h_devices_list);
 HANDLER(h_device_show);
 HANDLER(h_device_patch);
+HANDLER(h_device_revoke);
 /* h_bundles.c, h_download.c */
 HANDLER(h_bundle_upload);
 HANDLER(h_bundles_list);
 HANDLER(h_bundle_show);
 HANDLER(h_bundle_patch);
 HANDLER(h_bundle_download);
+HANDLER(h_device_bundle_download);
 HANDLER(h_models_list);
 /* h_deployments.c, h_deploy_actions.c */
 HANDLER(h_deploy_create);

@@ -52,6 +52,13 @@ const char *http_query(const http_req *q, const char *name);
 /* Whether the path and every query argument (names and values) are valid UTF-8. */
 int http_url_is_utf8(const http_req *q);
 
+/*
+ * raw_uri as the access log shows it: values of query arguments whose name
+ * suggests a credential (token, secret, password, key, auth, sig) become
+ * REDACTED. Truncated to len.
+ */
+void http_redact_uri(const char *raw_uri, char *out, size_t len);
+
 /* Adds a response header (value formatted like printf). */
 void http_resp_header(http_resp *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -70,9 +77,26 @@ typedef struct http_options {
     http_limit_fn limit;
     void *ctx;
     int access_log;
+    /* Limits (docs/server.md "Limits"); 0 = the default of each. */
+    unsigned max_connections;   /* all clients together (default 4000) */
+    unsigned max_client_conns;  /* one client address (default 1024) */
+    unsigned idle_timeout_s;    /* a connection with no traffic (default 30) */
+    unsigned request_timeout_s; /* from request line to the last body byte (default 120) */
+    double rate;                /* requests/s per client address; 0: no rate limit */
+    double burst;               /* bucket size (default 2 s worth of rate) */
+    int rate_loopback;          /* also limit 127.0.0.0/8 and ::1 (tests, local proxies) */
+    /* HTTPS (libmicrohttpd with GnuTLS): PEM texts of the certificate chain and key; NULL: HTTP */
+    const char *tls_cert_pem, *tls_key_pem;
 } http_options;
 
-/* Starts listening and serving on worker threads. NULL with a message in err on failure. */
+/*
+ * Starts listening and serving on worker threads. NULL with a message in err
+ * on failure. Before a handler sees a request, the layer refuses: a NUL byte
+ * anywhere in the URL, a query argument or a header (400; C strings would cut
+ * them short), and a client over its rate (429 with Retry-After). Every
+ * answer carries X-Content-Type-Options: nosniff and, unless the handler
+ * chose its own, Cache-Control: no-store.
+ */
 http_server *http_start(const http_options *o, char *err, size_t err_len);
 
 /* The port actually bound (useful with port 0). */

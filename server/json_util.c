@@ -34,9 +34,11 @@ void resp_json(http_resp *r, int status, json_t *body)
 /* Length of the valid UTF-8 sequence at s (1..4), 0 when there is none. */
 static size_t utf8_len(const unsigned char *s)
 {
-    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-                              : s[0] >= 0xf0 && s[0] <= 0xf4                 ? 4
-                                                                             : 0;
+    size_t n = s[0] < 0x80                    ? 1
+               : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+               : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+               : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                              : 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
@@ -77,7 +79,9 @@ void resp_error(http_resp *r, int status, const char *code, const char *fmt, ...
 
 void resp_store_error(http_resp *r)
 {
-    resp_error(r, 500, "internal", "storage error: %s", store_error());
+    char msg[120];
+    srv_store_error_message(msg, sizeof msg);
+    resp_error(r, 500, "internal", "%s", msg);
 }
 
 json_t *req_object(const http_req *q, http_resp *r)

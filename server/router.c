@@ -18,17 +18,21 @@ const route router_routes[] = {
     {"GET", V1 "/admin-tokens", ROUTE_ADMIN, 0, h_admin_token_list},
     {"DELETE", V1 "/admin-tokens/{id}", ROUTE_ADMIN, 0, h_admin_token_revoke},
     {"POST", V1 "/enrollment-tokens", ROUTE_OPERATOR, 0, h_enroll_token_create},
+    {"GET", V1 "/enrollment-tokens", ROUTE_OPERATOR, 0, h_enroll_token_list},
+    {"DELETE", V1 "/enrollment-tokens/{id}", ROUTE_OPERATOR, 0, h_enroll_token_revoke},
     {"POST", V1 "/device/enroll", ROUTE_PUBLIC, 0, h_device_enroll},
     {"POST", V1 "/device/checkin", ROUTE_DEVICE, 0, h_device_checkin},
-    {"GET", V1 "/device/bundles/{id}", ROUTE_DEVICE, 0, h_bundle_download},
+    {"GET", V1 "/device/bundles/{id}", ROUTE_DEVICE, 0, h_device_bundle_download},
     {"GET", V1 "/devices", ROUTE_VIEWER, 0, h_devices_list},
     {"GET", V1 "/devices/{id}", ROUTE_VIEWER, 0, h_device_show},
     {"PATCH", V1 "/devices/{id}", ROUTE_OPERATOR, 0, h_device_patch},
+    {"POST", V1 "/devices/{id}/revoke", ROUTE_OPERATOR, 0, h_device_revoke},
     {"POST", V1 "/bundles", ROUTE_OPERATOR, 1, h_bundle_upload},
     {"GET", V1 "/bundles", ROUTE_VIEWER, 0, h_bundles_list},
     {"GET", V1 "/bundles/{id}", ROUTE_VIEWER, 0, h_bundle_show},
     {"PATCH", V1 "/bundles/{id}", ROUTE_OPERATOR, 0, h_bundle_patch},
-    {"GET", V1 "/bundles/{id}/data", ROUTE_VIEWER, 0, h_bundle_download},
+    /* The bytes are the model itself (maybe unencrypted): operators, not viewers (server.md). */
+    {"GET", V1 "/bundles/{id}/data", ROUTE_OPERATOR, 0, h_bundle_download},
     {"GET", V1 "/models", ROUTE_VIEWER, 0, h_models_list},
     {"POST", V1 "/deployments", ROUTE_OPERATOR, 0, h_deploy_create},
     {"GET", V1 "/deployments", ROUTE_VIEWER, 0, h_deploy_list},
@@ -129,10 +133,6 @@ void router_dispatch(void *ctx, http_req *q, http_resp *r)
     srv *s = ctx;
     char params[HTTP_MAX_PARAMS][MAX_SEGMENT];
     int count, known;
-    if (!http_url_is_utf8(q)) { /* answers quote paths and arguments, and JSON is UTF-8 */
-        resp_error(r, 400, "bad_request", "the request URL is not valid UTF-8");
-        return;
-    }
     if (!http_url_is_utf8(q)) { /* answers quote paths and arguments, and JSON is UTF-8 */
         resp_error(r, 400, "bad_request", "the request URL is not valid UTF-8");
         return;

@@ -20,17 +20,27 @@ typedef struct server_config {
     unsigned threads;            /* HTTP worker threads */
     int waves[SERVER_MAX_WAVES]; /* default wave plan: cumulative percentages, last = 100 */
     size_t wave_count;
-    int64_t soak_s;             /* default minimum soak between waves */
-    int64_t checkin_interval_s; /* told to devices (P-8, P-14) */
-    size_t max_bundle_bytes;    /* largest accepted upload */
-    int64_t tick_ms;            /* deployment controller period */
-    const char *port_file;      /* write the bound port here once listening (tests) */
-    int access_log;             /* one line per request on stderr */
+    int64_t soak_s;              /* default minimum soak between waves */
+    int64_t checkin_interval_s;  /* told to devices (P-8, P-14) */
+    size_t max_bundle_bytes;     /* largest accepted upload */
+    int64_t tick_ms;             /* deployment controller period */
+    const char *port_file;       /* write the bound port here once listening (tests) */
+    int access_log;              /* one line per request on stderr */
     int64_t telemetry_raw_hours; /* keep every report window this long, then hourly roll-ups */
     int64_t telemetry_keep_days; /* drop telemetry older than this */
+    /* Limits (docs/server.md "Limits") */
+    unsigned max_client_conns; /* open connections per client address */
+    double rate_limit;         /* requests/s per client address, 0 = none */
+    int rate_limit_loopback;   /* also limit clients on 127.0.0.0/8 and ::1 */
+    /* HTTPS: PEM files of the certificate (chain) and its private key; NULL = plain HTTP */
+    const char *tls_cert_path, *tls_key_path;
 } server_config;
 
-/* Fills the defaults: listen 127.0.0.1:8080, waves 1,10,50,100, soak 300 s, check-in 60 s. */
+/*
+ * Fills the defaults: listen 127.0.0.1:8080, waves 1,10,50,100, soak 300 s,
+ * check-in 60 s, 1024 connections and 50 requests/s per client address
+ * (loopback clients not rate-limited).
+ */
 void server_config_defaults(server_config *c);
 
 /* Parses "1,10,50,100" into c->waves (strictly increasing, 1..100, ending at 100). */

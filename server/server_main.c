@@ -4,6 +4,7 @@
  * signals, and shut down gracefully on SIGINT/SIGTERM. Also `server init`.
  */
 #include <netdb.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,7 +45,8 @@ static int resolve(const char *listen, struct sockaddr_storage *addr, socklen_t 
                  rc != 0 ? gai_strerror(rc) : "no address");
         return -1;
     }
-    const struct addrinfo *pick = res; /* "localhost" may list ::1 first; clients mostly try 127.0.0.1 */
+    const struct addrinfo *pick =
+        res; /* "localhost" may list ::1 first; clients mostly try 127.0.0.1 */
     for (const struct addrinfo *a = res; a != NULL; a = a->ai_next)
         if (a->ai_family == AF_INET) {
             pick = a;
@@ -66,6 +68,31 @@ static int load_roots(srv *s, char *err, size_t err_len)
         s->root_count++;
     }
     return 0;
+}
+
+/* A whole small file (PEM) as a heap string; NULL with a message in err. */
+static char *read_text(const char *path, const char *what, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = f != NULL ? malloc(65536) : NULL;
+    size_t n = text != NULL ? fread(text, 1, 65535, f) : 0;
+    int ok = text != NULL && !ferror(f) && n > 0 && n < 65535;
+    if (f != NULL)
+        fclose(f);
+    if (!ok) {
+        snprintf(err, err_len, "%s %s: cannot read it (missing, empty or over 64 KiB)", what, path);
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
+static void free_secret(char *text)
+{
+    if (text != NULL)
+        memset(text, 0, strlen(text));
+    free(text);
 }
 
 static store *open_store(const char *url, int64_t *version, char *err, size_t err_len)
@@ -135,15 +162,32 @@ int server_run(const server_config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop,
                     NULL); /* before the worker threads start: only sigtimedwait sees them */
     signal(SIGPIPE, SIG_IGN);
-    http_options o = {(const struct sockaddr *)&addr,
-                      addr_len,
-                      cfg->threads,
-                      router_dispatch,
-                      router_body_limit,
-                      &s,
-                      cfg->access_log};
-    http_server *h = http_start(&o, err, sizeof err);
+    http_options o = {.addr = (const struct sockaddr *)&addr,
+                      .addr_len = addr_len,
+                      .threads = cfg->threads,
+                      .dispatch = router_dispatch,
+                      .limit = router_body_limit,
+                      .ctx = &s,
+                      .access_log = cfg->access_log,
+                      .max_client_conns = cfg->max_client_conns,
+                      .rate = cfg->rate_limit,
+                      .rate_loopback = cfg->rate_limit_loopback};
+    char *cert = NULL, *key = NULL;
+    if (cfg->tls_cert_path != NULL) {
+        if ((cert = read_text(cfg->tls_cert_path, "--tls-cert", err, sizeof err)) == NULL ||
+            (key = read_text(cfg->tls_key_path, "--tls-key", err, sizeof err)) == NULL) {
+            fprintf(stderr, "tinymlops server: %s\n", err);
+            free(cert);
+            store_close(s.st);
+            return 1;
+        }
+        o.tls_cert_pem = cert;
+        o.tls_key_pem = key;
+    }
+    http_server *h = http_start(&o, err, sizeof err); /* keeps pointers to cert and key */
     if (h == NULL) {
+        free_secret(key);
+        free(cert);
         fprintf(stderr, "tinymlops server: %s: %s\n", cfg->listen, err);
         store_close(s.st);
         return 1;
@@ -152,15 +196,18 @@ int server_run(const server_config *cfg)
     if (cfg->port_file != NULL && write_port(cfg->port_file, port) != 0)
         fprintf(stderr, "tinymlops server: cannot write --port-file %s\n", cfg->port_file);
     fprintf(stderr,
-            "tinymlops server: listening on %s (port %u), %s schema v%lld, %zu root key(s), %u "
-            "threads\n",
-            cfg->listen, port, cfg->db_url, (long long)version, s.root_count, cfg->threads);
+            "tinymlops server: listening on %s://%s (port %u), %s schema v%lld, %zu root key(s), "
+            "%u threads\n",
+            cfg->tls_cert_path != NULL ? "https" : "http", cfg->listen, port, cfg->db_url,
+            (long long)version, s.root_count, cfg->threads);
     if (s.root_count == 0)
         fprintf(stderr,
                 "tinymlops server: warning: no --root-key given; bundle uploads will be refused\n");
     serve(&s, &stop);
     fprintf(stderr, "tinymlops server: shutting down\n");
     http_stop(h, 5000);
+    free_secret(key);
+    free(cert);
     store_close(s.st);
     return 0;
 }

@@ -20,8 +20,34 @@ typedef struct srv {
     size_t root_count;
 } srv;
 
+/*
+ * Device-supplied counters are bounded at ingestion (SRV_COUNTER_INPUT_MAX
+ * per value) and summed with saturation at SRV_COUNTER_MAX, so no device
+ * can wrap a fleet total (or overflow the store's BIGINT).
+ */
+#define SRV_COUNTER_INPUT_MAX (1LL << 40)
+#define SRV_COUNTER_MAX (1LL << 62)
+
+/* a + b for counters in [0, SRV_COUNTER_MAX], saturating at SRV_COUNTER_MAX. */
+static inline int64_t srv_counter_add(int64_t a, int64_t b)
+{
+    if (a < 0)
+        a = 0;
+    if (b < 0)
+        b = 0;
+    return a >= SRV_COUNTER_MAX || b >= SRV_COUNTER_MAX - a ? SRV_COUNTER_MAX : a + b;
+}
+
 /* Wall clock in Unix milliseconds. */
 int64_t srv_now_ms(void);
+
+/*
+ * Logs the calling thread's store_error() on stderr under a fresh reference
+ * number and writes the text a client may see into msg: "storage error
+ * (reference N; details in the server log)". Storage messages name tables,
+ * queries and paths, which are no business of a client.
+ */
+void srv_store_error_message(char *msg, size_t len);
 
 /* Lowercase hex SHA-256 of a secret token (what the store keeps). 0 on success. */
 int srv_token_hash(const char *token, char hex[65]);

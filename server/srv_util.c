@@ -4,6 +4,7 @@
  */
 #include <psa/crypto.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,14 @@ void srv_crypto_lock(void)
 void srv_crypto_unlock(void)
 {
     pthread_mutex_unlock(&crypto_mutex);
+}
+
+void srv_store_error_message(char *msg, size_t len)
+{
+    static atomic_uint_fast64_t next_ref;
+    unsigned long long ref = (unsigned long long)atomic_fetch_add(&next_ref, 1) + 1;
+    fprintf(stderr, "tinymlops server: storage error (reference %llu): %s\n", ref, store_error());
+    snprintf(msg, len, "storage error (reference %llu; details in the server log)", ref);
 }
 
 int64_t srv_now_ms(void)

@@ -114,13 +114,13 @@ static int merge_in(acc *a, const st_report *row, const host_report *rep)
 
 static int add(acc *a, const st_report *row, const host_report *rep)
 {
-    a->reports++;
-    a->windows += row->windows;
-    a->inferences += row->inferences;
-    a->errors += row->errors;
-    a->out_inf += row->out_inf;
-    a->dropped += row->dropped;
-    a->lost += row->lost_inferences;
+    a->reports = srv_counter_add(a->reports, 1);
+    a->windows = srv_counter_add(a->windows, row->windows);
+    a->inferences = srv_counter_add(a->inferences, row->inferences);
+    a->errors = srv_counter_add(a->errors, row->errors);
+    a->out_inf = srv_counter_add(a->out_inf, row->out_inf);
+    a->dropped = srv_counter_add(a->dropped, row->dropped);
+    a->lost = srv_counter_add(a->lost, row->lost_inferences);
     a->events |= (uint32_t)row->events;
     for (int b = 0; b < ST_LAT_BINS; b++)
         a->latency[b] += row->latency[b];
@@ -347,7 +347,7 @@ json_t *tel_aggregate(store *st, const tel_query *q, char *err, size_t err_len)
     g->buckets = (size_t)((span + q->step_ms - 1) / q->step_ms);
     json_t *out = NULL;
     if (ST(st, report_scan, &q->f, visit, g) != ST_OK)
-        snprintf(err, err_len, "storage error: %s", store_error());
+        srv_store_error_message(err, err_len);
     else if (g->failed)
         snprintf(err, err_len, "%s", g->err);
     else

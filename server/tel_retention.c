@@ -74,7 +74,7 @@ static int visit(void *ctx, const st_report *row)
         if (push_id(last, row->id) != 0)
             goto oom;
         last->at = row->at > last->at ? row->at : last->at;
-        last->lost += row->lost_inferences;
+        last->lost = srv_counter_add(last->lost, row->lost_inferences);
         return 0;
     }
     if (u->n == u->cap) {

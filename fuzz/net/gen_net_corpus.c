@@ -84,8 +84,10 @@ static void server_seeds(const char *report_path)
         {"valid-bundle-patch",
          "PATCH " V1 "/bundles/1\nAuthorization: Bearer " NS_TOKEN_OPERATOR "\n\n{\"rank\":5}"},
         {"valid-bundle-data-range",
-         "GET " V1 "/bundles/1/data\nAuthorization: Bearer " NS_TOKEN_VIEWER
+         "GET " V1 "/bundles/1/data\nAuthorization: Bearer " NS_TOKEN_OPERATOR
          "\nRange: bytes=-100\n\n"},
+        {"bundle-data-viewer-forbidden",
+         "GET " V1 "/bundles/1/data\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
         {"valid-models-list", "GET " V1 "/models\nAuthorization: Bearer " NS_TOKEN_VIEWER "\n\n"},
         {"valid-deploy-create",
          "POST " V1 "/deployments\nAuthorization: Bearer " NS_TOKEN_OPERATOR
@@ -148,21 +150,20 @@ static void server_seeds(const char *report_path)
              id_a);
     puts_seed(k, "valid-device-patch", text);
     snprintf(text, sizeof text,
-             "POST " V1 "/device/enroll\n\n{\"token\":\"" NS_ENROLL "\",\"public_key\":\"%s\","
-             "\"proof\":\"@PROOF@\",\"profile\":" PROFILE ",\"enc_public_key\":\"%s\"}"
+             "POST " V1 "/device/enroll\nX-Fuzz-Sign: b\n\n{\"token\":\"" NS_ENROLL
+             "\",\"public_key\":\"%s\",\"profile\":" PROFILE ",\"enc_public_key\":\"%s\"}"
              "\n-----\nPOST " V1
              "/device/checkin\nX-Fuzz-Sign: b\n\n{\"runtime_version\":\"0.1.0\"}",
              pub_b, pub_b);
     puts_seed(k, "valid-enroll-then-checkin", text);
     snprintf(text, sizeof text,
-             "POST " V1 "/device/enroll\n\n{\"token\":\"" NS_ENROLL_EXPIRED
-             "\",\"public_key\":\"%s\","
-             "\"proof\":\"@PROOF@\",\"profile\":" PROFILE "}",
+             "POST " V1 "/device/enroll\nX-Fuzz-Sign: b\n\n{\"token\":\"" NS_ENROLL_EXPIRED
+             "\",\"public_key\":\"%s\",\"profile\":" PROFILE "}",
              pub_b);
     puts_seed(k, "enroll-expired", text);
     snprintf(text, sizeof text,
-             "POST " V1 "/device/enroll\n\n{\"token\":\"" NS_ENROLL "\",\"public_key\":\"%s\","
-             "\"proof\":\"@PROOF@\",\"profile\":" PROFILE "}",
+             "POST " V1 "/device/enroll\nX-Fuzz-Sign: a\n\n{\"token\":\"" NS_ENROLL
+             "\",\"public_key\":\"%s\",\"profile\":" PROFILE "}",
              pub_a);
     puts_seed(k, "valid-enroll-again", text);
     puts_seed(k, "valid-checkin",

@@ -146,58 +146,24 @@ static size_t split_query(char *q, const char **out, size_t cap)
     return n;
 }
 
-/* The enrollment proof (P-8) of body's token and public_key with key a or b, "" when neither. */
-static void proof_of(const char *body, size_t len, char proof[128])
-{
-    json_t *v = json_loadb(body, len, 0, NULL);
-    const char *token = json_string_value(json_object_get(v, "token"));
-    const char *pub = json_string_value(json_object_get(v, "public_key"));
-    char b64[128];
-    host_key k;
-    proof[0] = '\0';
-    for (const char *w = "ab"; token != NULL && pub != NULL && *w != '\0'; w++) {
-        ns_pub_b64(*w, b64);
-        uint8_t digest[32], sig[DEVAUTH_SIG_LEN];
-        psa_key_id_t id;
-        if (strcmp(b64, pub) == 0 && ns_key(*w, &k) == 0 &&
-            devauth_import_private(k.priv, &id, k.pub) == 0) {
-            if (devauth_enroll_digest(token, pub, digest) == 0 &&
-                devauth_sign(id, digest, sig) == 0)
-                devauth_b64_encode(sig, sizeof sig, proof, 128);
-            psa_destroy_key(id);
-        }
-    }
-    json_decref(v);
-}
-
-/*
- * The body with "@PROOF@" replaced by the enrollment proof and "@DIGEST@" by the set-up
- * bundle's digest (heap, *len updated); NULL when it has neither.
- */
+/* The body with "@DIGEST@" replaced by the set-up bundle's digest (heap, *len updated); NULL without. */
 static char *substitute(const char *body, size_t *len)
 {
-    const char *marks[2] = {"@PROOF@", "@DIGEST@"};
-    char proof[128] = "";
-    if (memmem(body, *len, marks[0], 7) == NULL && memmem(body, *len, marks[1], 8) == NULL)
+    static const char mark[] = "@DIGEST@";
+    size_t ml = sizeof mark - 1, dl = strlen(bundle_digest);
+    if (memmem(body, *len, mark, ml) == NULL)
         return NULL;
-    if (memmem(body, *len, marks[0], 7) != NULL)
-        proof_of(body, *len, proof);
-    const char *with[2] = {proof, bundle_digest};
-    char *out = malloc(*len * 16 + 1), *o = out; /* each mark grows at most 16-fold */
+    char *out = malloc(*len / ml * dl + *len + 1), *o = out;
     if (out == NULL)
         return NULL;
     for (size_t i = 0; i < *len;) {
-        int hit = -1;
-        for (int m = 0; m < 2 && hit < 0; m++)
-            if (*len - i >= strlen(marks[m]) && memcmp(body + i, marks[m], strlen(marks[m])) == 0)
-                hit = m;
-        if (hit < 0) {
+        if (*len - i >= ml && memcmp(body + i, mark, ml) == 0) {
+            memcpy(o, bundle_digest, dl);
+            o += dl;
+            i += ml;
+        } else {
             *o++ = body[i++];
-            continue;
         }
-        memcpy(o, with[hit], strlen(with[hit]));
-        o += strlen(with[hit]);
-        i += strlen(marks[hit]);
     }
     *o = '\0';
     *len = (size_t)(o - out);
@@ -319,8 +285,12 @@ static int serve_one(char *text, size_t len, int index)
         }
         body = next;
     }
-    char raw_uri[2048], path[2048], qtext[2048];
+    char raw_uri[2048], path[2048], qtext[2048], shown[256];
     snprintf(raw_uri, sizeof raw_uri, "%s", uri);
+    /* The access log's view of the URL (http.c): terminated, within its buffer, never longer. */
+    http_redact_uri(raw_uri, shown, sizeof shown);
+    if (strlen(shown) >= sizeof shown)
+        abort();
     char *qmark = strchr(uri, '?');
     snprintf(qtext, sizeof qtext, "%s", qmark != NULL ? qmark + 1 : "");
     if (qmark != NULL)
@@ -332,12 +302,12 @@ static int serve_one(char *text, size_t len, int index)
     else
         query[0] = NULL;
     size_t blen = body_len;
-    char *proofed = substitute(body, &blen);
+    char *substituted = substitute(body, &blen);
     http_req q = {.method = line,
                   .path = path,
                   .raw_uri = raw_uri,
-                  .body = (const uint8_t *)(proofed != NULL ? proofed : body),
-                  .body_len = proofed != NULL ? blen : body_len,
+                  .body = (const uint8_t *)(substituted != NULL ? substituted : body),
+                  .body_len = substituted != NULL ? blen : body_len,
                   .headers = hdr,
                   .query = query};
     char sig_bufs[4][128];
@@ -360,7 +330,7 @@ static int serve_one(char *text, size_t len, int index)
                 r.content_type != NULL && strstr(r.content_type, "json") ? (int)r.body_len : 0,
                 r.body != NULL ? r.body : "");
     free(r.body);
-    free(proofed);
+    free(substituted);
     return r.status;
 }
 
@@ -406,7 +376,8 @@ static int setup_call(const char *method, const char *uri, const char *auth, cha
     text[n++] = '\n';
     memcpy(text + n, body, len);
     text[n + len] = '\0';
-    int status = serve_one(text, (size_t)n + len, 0);
+    static int calls; /* each set-up request signs with a nonce of its own */
+    int status = serve_one(text, (size_t)n + len, calls++);
     free(text);
     return status;
 }
@@ -421,11 +392,11 @@ static int setup_fleet(void)
         return -1;
     ns_pub_b64('a', pub);
     snprintf(body, sizeof body,
-             "{\"token\":\"%s\",\"public_key\":\"%s\",\"proof\":\"@PROOF@\",\"profile\":"
+             "{\"token\":\"%s\",\"public_key\":\"%s\",\"profile\":"
              "{\"arch\":\"x86_64\",\"runtime_version\":\"0.1.0\",\"ram_bytes\":1048576,"
              "\"flash_bytes\":4194304,\"ops\":[\"FULLY_CONNECTED\"]}}",
              NS_ENROLL, pub);
-    if (setup_call("POST", "/api/v1/device/enroll", NULL, 0, body, strlen(body)) != 201)
+    if (setup_call("POST", "/api/v1/device/enroll", NULL, 'a', body, strlen(body)) != 201)
         return -1;
     size_t len = 0;
     uint8_t *b = ns_bundle("1.0.0", 1, &len);

@@ -9,9 +9,9 @@
  * Input format: up to NS_MAX_REQUESTS requests separated by a line
  * "-----"; each is "METHOD URI\n", header lines "Name: value\n", an empty
  * line and the body (the rest). Pseudo-header "X-Fuzz-Sign: a" (or "b")
- * makes the harness sign the request as device a (or b) (P-10..P-12);
- * "@PROOF@" in a body is replaced by the enrollment proof (P-8) of the
- * body's token and public_key. Known secrets: NS_TOKEN_* below.
+ * makes the harness sign the request as device a (or b) (P-10..P-12; also
+ * enrollments, P-8); "@DIGEST@" in a body is replaced by the set-up
+ * bundle's digest. Known secrets: NS_TOKEN_* below.
  */
 #ifndef TMO_FUZZ_NET_SERVER_H
 #define TMO_FUZZ_NET_SERVER_H

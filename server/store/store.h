@@ -38,6 +38,11 @@ enum { ST_TX_READ = 0, ST_TX_WRITE = 1 };
 #define ST_STATE_LEN 15       /* "installed-trial" */
 #define ST_TAGS_JSON_LEN 1200 /* JSON array of up to 16 tags of up to 64 chars */
 #define ST_REASON_LEN 511
+/*
+ * Per-device counter sums saturate here (2^62): callers bound each added
+ * value well below it (srv.h), so the sum itself never overflows a BIGINT.
+ */
+#define ST_COUNTER_MAX_SQL "4611686018427387904"
 
 typedef struct store store;
 
@@ -60,6 +65,7 @@ typedef struct st_enroll_token {
     char group[ST_NAME_LEN + 1];
     char tags_json[ST_TAGS_JSON_LEN + 1];
     int64_t created_at;
+    int64_t revoked_at; /* 0: not revoked */
 } st_enroll_token;
 
 /* A device. profile_json and status_json are heap strings owned by the struct (st_device_free). */
@@ -75,6 +81,8 @@ typedef struct st_device {
     char *status_json;                     /* last check-in without reports (P-13), NULL before */
     char active_digest[ST_DIGEST_LEN + 1]; /* bundle digest of the active slot, "" unknown */
     int64_t nv_counter;
+    int64_t revoked_at; /* 0: not revoked (filled by reads, ignored by device_insert) */
+    char revoked_reason[ST_REASON_LEN + 1];
 } st_device;
 
 typedef struct st_device_filter {
@@ -83,6 +91,7 @@ typedef struct st_device_filter {
     const char *exclude_json; /* JSON array: device has none of them; NULL: none excluded */
     int64_t limit;            /* 0: no limit */
     int64_t offset;
+    int exclude_revoked; /* 1: only devices that are not revoked */
 } st_device_filter;
 
 /* What a device reported at check-in, applied by device_checkin. */
@@ -176,7 +185,7 @@ typedef struct st_report {
     char version[ST_VERSION_LEN + 1];
     char digest[ST_DIGEST8_LEN + 1]; /* model digest prefix (hex), from the report */
     int64_t windows, inferences, errors, out_inf, events;
-    int64_t dropped;         /* reports lost on the device before this one (monitor + agent buffer) */
+    int64_t dropped; /* reports lost on the device before this one (monitor + agent buffer) */
     int64_t lost_inferences; /* inferences in the reports the agent's buffer dropped */
     double drift;            /* max(psi_in_max, psi_out, psi_conf) */
     double acc_est;          /* -1 when none */
@@ -190,26 +199,26 @@ typedef struct st_report {
 } st_report;
 
 typedef struct st_report_filter {
-    const char *device;     /* NULL: any */
-    const char *group;      /* devices now in this group; NULL: any */
-    int64_t deployment;     /* devices assigned to this deployment (fills wave); 0: any */
-    const char *model;      /* NULL: any */
-    const char *version;    /* NULL: any */
-    const char *digest;     /* model digest prefix; NULL: any */
-    int64_t bundle_id;      /* 0: any */
-    int64_t since, until;   /* at in [since, until); until 0: no upper bound */
-    int64_t max_windows;    /* rows with windows <= this; 0: any */
-    int with_data;          /* also read the report bytes */
-    int newest_first;       /* order by seq descending (one device) or at descending */
-    int by_device;          /* order by (device, seq) instead of at (roll-ups); not with a device */
-    int64_t limit;          /* 0: no limit */
+    const char *device;   /* NULL: any */
+    const char *group;    /* devices now in this group; NULL: any */
+    int64_t deployment;   /* devices assigned to this deployment (fills wave); 0: any */
+    const char *model;    /* NULL: any */
+    const char *version;  /* NULL: any */
+    const char *digest;   /* model digest prefix; NULL: any */
+    int64_t bundle_id;    /* 0: any */
+    int64_t since, until; /* at in [since, until); until 0: no upper bound */
+    int64_t max_windows;  /* rows with windows <= this; 0: any */
+    int with_data;        /* also read the report bytes */
+    int newest_first;     /* order by seq descending (one device) or at descending */
+    int by_device;        /* order by (device, seq) instead of at (roll-ups); not with a device */
+    int64_t limit;        /* 0: no limit */
 } st_report_filter;
 
 /* Per-device telemetry bookkeeping. */
 typedef struct st_tdevice {
     char device_id[ST_DEVICE_ID_LEN + 1];
-    int64_t seq_floor;   /* every sequence number <= floor was received (rows may be pruned) */
-    int64_t last_at;     /* newest report's at */
+    int64_t seq_floor; /* every sequence number <= floor was received (rows may be pruned) */
+    int64_t last_at;   /* newest report's at */
     int64_t last_received;
     int64_t reports, duplicates, dropped, lost_inferences, inferences;
 } st_tdevice;
@@ -230,7 +239,8 @@ typedef struct st_alert {
 } st_alert;
 
 typedef struct st_alert_filter {
-    const char *state;  /* "open" | "acknowledged" | "resolved" | "active" (not resolved); NULL any */
+    const char
+        *state; /* "open" | "acknowledged" | "resolved" | "active" (not resolved); NULL any */
     const char *device; /* NULL: any */
     const char *group;  /* devices now in this group; NULL: any */
     const char *kind;   /* NULL: any */
@@ -244,6 +254,7 @@ typedef int (*st_id_cb)(void *ctx, const char *device_id, int64_t last_activity)
 
 /* Callbacks of the list operations; return non-zero to stop early. Records are valid during the call. */
 typedef int (*st_token_cb)(void *ctx, const st_token *t);
+typedef int (*st_enroll_cb)(void *ctx, const st_enroll_token *e);
 typedef int (*st_device_cb)(void *ctx, const st_device *d);
 typedef int (*st_bundle_cb)(void *ctx, const st_bundle *b);
 typedef int (*st_deployment_cb)(void *ctx, const st_deployment *d);
@@ -270,10 +281,16 @@ typedef struct store_ops {
     int (*enroll_insert)(store *s, st_enroll_token *e); /* sets e->id */
     int (*enroll_find)(store *s, const char *hash, st_enroll_token *out);
     int (*enroll_use)(store *s, int64_t id); /* uses_left - 1; ST_CONFLICT when already 0 */
+    int (*enroll_list)(store *s, st_enroll_cb cb, void *ctx); /* by id */
+    /* Sets revoked_at (first revocation wins); ST_NOT_FOUND when no such token. */
+    int (*enroll_revoke)(store *s, int64_t id, int64_t now);
 
     int (*device_insert)(store *s, const st_device *d); /* ST_CONFLICT when the id exists */
     int (*device_get)(store *s, const char *id, st_device *out);
-    int (*device_pubkey)(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN]);
+    /* The signing key and revocation time (0 = not revoked) request authentication needs. */
+    int (*device_pubkey)(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at);
+    /* Sets revoked_at and the reason (first revocation wins); ST_NOT_FOUND when no such device. */
+    int (*device_revoke)(store *s, const char *id, int64_t now, const char *reason);
     int (*device_list)(store *s, const st_device_filter *f, st_device_cb cb, void *ctx);
     int (*device_count)(store *s, const st_device_filter *f, int64_t *count);
     int (*device_set_group)(store *s, const char *id, const char *group);

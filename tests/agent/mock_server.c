@@ -57,18 +57,25 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return v != NULL ? v : "";
 }
 
-static enum MHD_Result enroll(mock_server *m, struct MHD_Connection *c, const upload *u)
+/* P-8: the request is signed (P-10, P-11) by the key in its own body. */
+static enum MHD_Result enroll(mock_server *m, struct MHD_Connection *c, const char *url,
+                              const upload *u)
 {
     json_t *v = json_loadb(u->data, u->len, 0, NULL);
     const char *pub_b64 = json_string_value(json_object_get(v, "public_key"));
     const char *token = json_string_value(json_object_get(v, "token"));
-    const char *proof_b64 = json_string_value(json_object_get(v, "proof"));
-    uint8_t pub[65], proof[64], digest[32];
-    int ok = pub_b64 != NULL && token != NULL && proof_b64 != NULL &&
+    const char *ts = header(c, "X-TMO-Timestamp"), *nonce = header(c, "X-TMO-Nonce");
+    uint8_t pub[65], sig[64], digest[32];
+    char id[DEVAUTH_ID_LEN + 1] = "";
+    int ok = pub_b64 != NULL && token != NULL &&
              devauth_b64_decode(pub_b64, pub, sizeof pub) == 65 &&
-             devauth_b64_decode(proof_b64, proof, sizeof proof) == 64 &&
-             devauth_enroll_digest(token, pub_b64, digest) == 0 &&
-             devauth_verify(pub, digest, proof) == 0;
+             devauth_b64_decode(header(c, "X-TMO-Signature"), sig, sizeof sig) == 64;
+    if (ok)
+        devauth_device_id(pub, id);
+    ok = ok && strcmp(header(c, "X-TMO-Device"), id) == 0 &&
+         devauth_request_digest("POST", url, strtoull(ts, NULL, 10), nonce, u->data, u->len,
+                                digest) == 0 &&
+         devauth_verify(pub, digest, sig) == 0;
     if (!ok) {
         json_decref(v);
         return error(c, 401, "bad_signature");
@@ -196,7 +203,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (strcmp(url, "/api/v1/device/enroll") == 0)
-        return enroll(m, c, u);
+        return enroll(m, c, url, u);
     enum MHD_Result ret;
     if (authenticate(m, c, method, url, u, &ret) != 0)
         return ret;

@@ -145,7 +145,10 @@ int fx_start(fx_server *s, const char *const *extra)
     }
     if (wait_port(s, port_file) != 0)
         return -1;
-    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+    int tls = 0;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+        tls |= strcmp(extra[i], "--tls-cert") == 0;
+    snprintf(s->base, sizeof s->base, "%s://127.0.0.1:%d", tls ? "https" : "http", s->port);
     s->admin = fx_client(s, s->admin_token);
     return s->admin != NULL ? 0 : -1;
 }
@@ -321,24 +324,45 @@ json_t *fx_profile(const char *arch, long ram, long flash)
                      "FULLY_CONNECTED", "SOFTMAX", "speed_factor", 1.0);
 }
 
+long fx_enroll_body(fx_server *s, fx_device *d, json_t *body, int bad_proof, json_t **out)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    hc_signed sig;
+    if (text == NULL || hc_sign(d->key, d->id, "POST", "/api/v1/device/enroll", text, strlen(text),
+                                hc_now_ms(), NULL, &sig) != 0) {
+        free(text);
+        return -1;
+    }
+    if (bad_proof) /* a valid signature over another message */
+        hc_sign(d->key, d->id, "POST", "/api/v1/device/enroll", "{}", 2, hc_now_ms(), NULL, &sig);
+    const char *headers[] = {sig.device, sig.timestamp, sig.nonce, sig.signature, NULL};
+    hc_client *c = hc_open(s->base); /* signed by hand: the device is not enrolled yet */
+    hc_response r;
+    char err[300];
+    int rc = hc_request(c, "POST", "/api/v1/device/enroll", "application/json", text, strlen(text),
+                        headers, &r, err, sizeof err);
+    hc_close(c);
+    free(text);
+    if (out != NULL)
+        *out = NULL;
+    if (rc != 0)
+        return -1;
+    if (out != NULL && r.body_len > 0)
+        *out = json_loadb((const char *)r.body, r.body_len, 0, NULL);
+    long status = r.status;
+    hc_response_free(&r);
+    return status;
+}
+
 long fx_enroll(fx_server *s, fx_device *d, const char *token, json_t *profile, int bad_proof,
                json_t **out)
 {
-    char pub_b64[128], proof_b64[128];
-    uint8_t digest[32], sig[64];
+    char pub_b64[128];
     devauth_b64_encode(d->pub, sizeof d->pub, pub_b64, sizeof pub_b64);
-    devauth_enroll_digest(token, pub_b64, digest);
-    devauth_sign(d->key, digest, sig);
-    if (bad_proof)
-        sig[5] ^= 0x40;
-    devauth_b64_encode(sig, sizeof sig, proof_b64, sizeof proof_b64);
-    json_t *body = json_pack("{s:s,s:s,s:s,s:o}", "token", token, "public_key", pub_b64, "proof",
-                             proof_b64, "profile", profile);
-    hc_client *c = hc_open(s->base); /* unsigned: the proof is the authentication */
-    long st = fx_call(c, "POST", "/api/v1/device/enroll", body, out);
-    hc_close(c);
-    json_decref(body);
-    return st;
+    json_t *body =
+        json_pack("{s:s,s:s,s:o}", "token", token, "public_key", pub_b64, "profile", profile);
+    return fx_enroll_body(s, d, body, bad_proof, out);
 }
 
 long fx_checkin(fx_device *d, json_t *body, json_t **out)

@@ -36,7 +36,8 @@ typedef struct fx_server {
 /*
  * Creates the temp dir, keys and database (`server init`), starts the server
  * with --root-key and the extra arguments (NULL-terminated, may be NULL).
- * 0 on success.
+ * With --tls-cert among them the base URL is https:// (clients then need
+ * $TINYMLOPS_CA or hc_set_ca). 0 on success.
  */
 int fx_start(fx_server *s, const char *const *extra);
 
@@ -88,9 +89,15 @@ void fx_device_free(fx_device *d);
 /* A P-9 profile JSON object with the FULLY_CONNECTED operator. */
 json_t *fx_profile(const char *arch, long ram, long flash);
 
-/* POST /device/enroll with a valid proof (unless bad_proof); profile reference is stolen. */
+/*
+ * POST /device/enroll signed by the device (P-8; unless bad_proof: then the
+ * signature is valid but over another message); profile reference is stolen.
+ */
 long fx_enroll(fx_server *s, fx_device *d, const char *token, json_t *profile, int bad_proof,
                json_t **out);
+
+/* The same with a whole request body of the caller's (reference stolen). */
+long fx_enroll_body(fx_server *s, fx_device *d, json_t *body, int bad_proof, json_t **out);
 
 /* A signed check-in; body reference is stolen (NULL = {}). */
 long fx_checkin(fx_device *d, json_t *body, json_t **out);

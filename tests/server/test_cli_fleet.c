@@ -1,6 +1,7 @@
 /*
  * The fleet commands of the CLI as a user runs them, against the real
- * server: model push/list, enroll-token create, device list/show/tag,
+ * server: model push/list, enroll-token create/list/revoke, device
+ * list/show/tag/revoke,
  * deploy create/status/pause/resume/abort/rollback, with --server/--token
  * or the environment, --json output, and errors on stderr with a non-zero
  * exit status.
@@ -156,6 +157,27 @@ static void device_and_deploy_commands(void **state)
     assert_non_null(strstr(out_text, "rolled back by deployment"));
     assert_int_equal(run(0, "deploy status %lld", dep), 0);
     assert_non_null(strstr(out_text, "rolled-back"));
+
+    /* Revocation: the device's key stops working; enrollment tokens are listed and revoked. */
+    assert_int_equal(fx_checkin(&d, NULL, NULL), 200);
+    assert_int_equal(run(0, "device revoke %s --reason lost", d.id), 0);
+    assert_non_null(strstr(out_text, "revoked"));
+    assert_int_equal(fx_checkin(&d, NULL, NULL), 401);
+    assert_int_equal(run(0, "device list --group lab"), 0);
+    assert_non_null(strstr(out_text, "revoked"));
+    assert_int_equal(run(0, "device revoke"), 2); /* usage */
+    assert_int_equal(run(0, "enroll-token list --json"), 0);
+    j = out_json();
+    json_t *tokens = json_object_get(j, "tokens");
+    assert_true(json_array_size(tokens) >= 2);
+    long long tid = (long long)json_integer_value(json_object_get(json_array_get(tokens, 0), "id"));
+    assert_null(json_object_get(json_array_get(tokens, 0), "token"));
+    json_decref(j);
+    assert_int_equal(run(0, "enroll-token revoke %lld", tid), 0);
+    assert_int_equal(run(0, "enroll-token list"), 0);
+    assert_non_null(strstr(out_text, "revoked"));
+    assert_int_equal(run(0, "enroll-token revoke 999999"), 1);
+    assert_non_null(strstr(err_text, "404"));
     fx_device_free(&d);
 }
 

@@ -103,8 +103,9 @@ static void enrollment(void **state)
     fx_device_free(&c);
 }
 
-/* Sends a check-in body with the given signed headers through a client that does not sign. */
-static long raw_checkin(fx_server *s, const hc_signed *h, const char *body, json_t **out)
+/* POSTs a body with the given signed headers through a client that does not sign. */
+static long raw_post(fx_server *s, const char *path, const hc_signed *h, const char *body,
+                     json_t **out)
 {
     const char *extra[] = {h->device, h->timestamp, h->nonce, h->signature, NULL};
     hc_client *c = hc_open(s->base);
@@ -112,7 +113,7 @@ static long raw_checkin(fx_server *s, const hc_signed *h, const char *body, json
     char err[200];
     long st = -1;
     *out = NULL;
-    if (hc_request(c, "POST", "/api/v1/device/checkin", "application/json", body, strlen(body),
+    if (hc_request(c, "POST", path, "application/json", body, strlen(body),
                    h->device[0] ? extra : NULL, &r, err, sizeof err) == 0) {
         st = r.status;
         *out = json_loadb((const char *)r.body, r.body_len, 0, NULL);
@@ -121,6 +122,163 @@ static long raw_checkin(fx_server *s, const hc_signed *h, const char *body, json
     }
     hc_close(c);
     return st;
+}
+
+static long raw_checkin(fx_server *s, const hc_signed *h, const char *body, json_t **out)
+{
+    return raw_post(s, "/api/v1/device/checkin", h, body, out);
+}
+
+static json_t *device_json(fx_server *s, const char *id)
+{
+    char path[128];
+    json_t *out = NULL;
+    snprintf(path, sizeof path, "/api/v1/devices/%s", id);
+    assert_int_equal(fx_call(s->admin, "GET", path, NULL, &out), 200);
+    return out;
+}
+
+/*
+ * P-8: everything stored from an enrollment is signed, and a captured
+ * enrollment replayed (even with its uses spent, before the token expires)
+ * changes nothing; the protocol-1 body proof is refused.
+ */
+static void enrollment_replay_changes_nothing(void **state)
+{
+    fx_server *s = *state;
+    fx_device a, enc1, enc2;
+    json_t *out = NULL;
+    assert_int_equal(fx_device_new(s, &a), 0);
+    assert_int_equal(fx_device_new(s, &enc1), 0); /* two more keys, used as encryption keys */
+    assert_int_equal(fx_device_new(s, &enc2), 0);
+    char *tok = fx_enroll_token(s, "", "[]", 600, 1);
+    char pub[128], e1[128], e2[128];
+    devauth_b64_encode(a.pub, sizeof a.pub, pub, sizeof pub);
+    devauth_b64_encode(enc1.pub, sizeof enc1.pub, e1, sizeof e1);
+    devauth_b64_encode(enc2.pub, sizeof enc2.pub, e2, sizeof e2);
+    json_t *profile = fx_profile("cortex-m4", 262144, 1 << 20);
+    json_t *body = json_pack("{s:s,s:s,s:O,s:s}", "token", tok, "public_key", pub, "profile",
+                             profile, "enc_public_key", e1);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    const char *path = "/api/v1/device/enroll";
+    hc_signed h;
+    assert_int_equal(hc_sign(a.key, a.id, "POST", path, text, strlen(text), hc_now_ms(), NULL, &h),
+                     0);
+    assert_int_equal(raw_post(s, path, &h, text, &out), 201);
+    json_decref(out);
+    out = device_json(s, a.id);
+    assert_string_equal(json_string_value(json_object_get(out, "enc_public_key")), e1);
+    json_decref(out);
+
+    /* The captured request again, byte for byte: refused, nothing changes. */
+    assert_int_equal(raw_post(s, path, &h, text, &out), 401);
+    assert_string_equal(fx_error_code(out), "replayed_request");
+    json_decref(out);
+    /* The captured signature on a body with the attacker's encryption key: refused, with the
+       captured nonce and with a fresh one. */
+    char *swapped = strdup(text);
+    memcpy(strstr(swapped, e1), e2, strlen(e2));
+    assert_int_equal(raw_post(s, path, &h, swapped, &out), 401);
+    assert_string_equal(fx_error_code(out), "replayed_request");
+    json_decref(out);
+    hc_signed fresh = h;
+    char *last = fresh.nonce + strlen(fresh.nonce) - 1;
+    *last = *last == '0' ? '1' : '0';
+    assert_int_equal(raw_post(s, path, &fresh, swapped, &out), 401);
+    assert_string_equal(fx_error_code(out), "bad_signature");
+    json_decref(out);
+    out = device_json(s, a.id);
+    assert_string_equal(json_string_value(json_object_get(out, "enc_public_key")), e1);
+    json_decref(out);
+    /* The device itself may retry (lost response) and rotate its key: it signs the new body. */
+    body = json_pack("{s:s,s:s,s:O,s:s}", "token", tok, "public_key", pub, "profile", profile,
+                     "enc_public_key", e2);
+    assert_int_equal(fx_enroll_body(s, &a, body, 0, &out), 200);
+    json_decref(out);
+    out = device_json(s, a.id);
+    assert_string_equal(json_string_value(json_object_get(out, "enc_public_key")), e2);
+    json_decref(out);
+    /* Protocol 1's unsigned body proof is refused outright. */
+    body = json_pack("{s:s,s:s,s:O,s:s}", "token", tok, "public_key", pub, "profile", profile,
+                     "proof", "AAAA");
+    assert_int_equal(fx_enroll_body(s, &a, body, 0, &out), 400);
+    json_decref(out);
+    /* X-TMO-Device must be the id of the body's key. */
+    assert_int_equal(
+        hc_sign(a.key, enc1.id, "POST", path, text, strlen(text), hc_now_ms(), NULL, &h), 0);
+    assert_int_equal(raw_post(s, path, &h, text, &out), 401);
+    assert_string_equal(fx_error_code(out), "bad_signature");
+    json_decref(out);
+    json_decref(profile);
+    free(swapped);
+    free(text);
+    free(tok);
+    fx_device_free(&a);
+    fx_device_free(&enc1);
+    fx_device_free(&enc2);
+}
+
+/* Revocation: a stolen device key or a leaked enrollment token stops working (P-8, P-12). */
+static void revocation(void **state)
+{
+    fx_server *s = *state;
+    fx_device a, b, c;
+    json_t *out = NULL;
+    assert_int_equal(fx_device_new(s, &a), 0);
+    assert_int_equal(fx_device_new(s, &b), 0);
+    assert_int_equal(fx_device_new(s, &c), 0);
+    char *tok = fx_enroll_token(s, "rv", "[]", 600, 5);
+    assert_int_equal(fx_enroll(s, &a, tok, fx_profile("cortex-m4", 262144, 1 << 20), 0, NULL), 201);
+    assert_int_equal(fx_enroll(s, &b, tok, fx_profile("cortex-m4", 262144, 1 << 20), 0, NULL), 201);
+    assert_int_equal(fx_checkin(&a, NULL, NULL), 200);
+
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/devices/%s/revoke", a.id);
+    json_t *why = json_pack("{s:s}", "reason", "key extracted from a returned unit");
+    char *viewer = fx_token(s, "viewer");
+    hc_client *vc = fx_client(s, viewer);
+    assert_int_equal(fx_call(vc, "POST", path, why, NULL), 403);
+    assert_int_equal(fx_call(s->admin, "POST", path, why, &out), 200);
+    assert_string_equal(json_string_value(json_object_get(out, "health")), "revoked");
+    assert_true(json_integer_value(json_object_get(out, "revoked_at")) > 0);
+    json_decref(out);
+    assert_int_equal(fx_checkin(&a, NULL, &out), 401);
+    assert_string_equal(fx_error_code(out), "device_revoked");
+    json_decref(out);
+    assert_int_equal(fx_enroll(s, &a, tok, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out), 401);
+    assert_string_equal(fx_error_code(out), "device_revoked");
+    json_decref(out);
+    assert_int_equal(fx_checkin(&b, NULL, NULL), 200); /* others are untouched */
+    snprintf(path, sizeof path, "/api/v1/devices/%s/revoke", "ffffffffffffffffffffffffffffffff");
+    assert_int_equal(fx_call(s->admin, "POST", path, why, NULL), 404);
+    json_decref(why);
+
+    /* Enrollment tokens: listed without secrets, revoked by id. */
+    assert_int_equal(fx_call(s->admin, "GET", "/api/v1/enrollment-tokens", NULL, &out), 200);
+    json_t *list = json_object_get(out, "tokens");
+    json_int_t id = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *t = json_array_get(list, i);
+        assert_null(json_object_get(t, "token"));
+        assert_null(json_object_get(t, "hash"));
+        if (strcmp(json_string_value(json_object_get(t, "group")), "rv") == 0)
+            id = json_integer_value(json_object_get(t, "id"));
+    }
+    json_decref(out);
+    assert_true(id > 0);
+    snprintf(path, sizeof path, "/api/v1/enrollment-tokens/%lld", (long long)id);
+    assert_int_equal(fx_call(vc, "DELETE", path, NULL, NULL), 403);
+    assert_int_equal(fx_call(s->admin, "DELETE", path, NULL, NULL), 200);
+    assert_int_equal(fx_enroll(s, &c, tok, fx_profile("cortex-m4", 262144, 1 << 20), 0, &out), 401);
+    assert_string_equal(fx_error_code(out), "enrollment_token_invalid");
+    json_decref(out);
+    hc_close(vc);
+    free(viewer);
+    free(tok);
+    fx_device_free(&a);
+    fx_device_free(&b);
+    fx_device_free(&c);
 }
 
 static void signed_requests(void **state)
@@ -166,6 +324,13 @@ static void signed_requests(void **state)
     json_decref(out);
     assert_int_equal(hc_sign(a.key, a.id, "POST", path, body, strlen(body), now + 400000, NULL, &h),
                      0);
+    assert_int_equal(raw_checkin(s, &h, body, &out), 401);
+    assert_string_equal(fx_error_code(out), "stale_request");
+    json_decref(out);
+    /* Far beyond int64 range (19 digits): refused without arithmetic overflow (UBSan build). */
+    assert_int_equal(
+        hc_sign(a.key, a.id, "POST", path, body, strlen(body), 9300000000000000000ull, NULL, &h),
+        0);
     assert_int_equal(raw_checkin(s, &h, body, &out), 401);
     assert_string_equal(fx_error_code(out), "stale_request");
     json_decref(out);
@@ -311,6 +476,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(enrollment, setup, teardown),
+        cmocka_unit_test_setup_teardown(enrollment_replay_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(revocation, setup, teardown),
         cmocka_unit_test_setup_teardown(signed_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(roles, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_requests, setup, teardown),

@@ -237,16 +237,31 @@ static void ranged_downloads(void **state)
     assert_int_equal(r.status, 304);
     hc_response_free(&r);
 
-    /* Devices download through the signed route; unsigned requests are refused. */
-    fx_device d;
+    /* Devices download through the signed route, only what an assignment of theirs names. */
+    fx_device d, other;
     assert_int_equal(fx_device_new(s, &d), 0);
-    char *tok = fx_enroll_token(s, "", "[]", 600, 1);
+    assert_int_equal(fx_device_new(s, &other), 0);
+    char *tok = fx_enroll_token(s, "dl", "[]", 600, 1);
+    char *tok2 = fx_enroll_token(s, "elsewhere", "[]", 600, 1);
     assert_int_equal(fx_enroll(s, &d, tok, fx_profile("cortex-m4", 1 << 18, 1 << 20), 0, NULL),
                      201);
+    assert_int_equal(fx_enroll(s, &other, tok2, fx_profile("cortex-m4", 1 << 18, 1 << 20), 0, NULL),
+                     201);
     snprintf(path, sizeof path, "/api/v1/device/bundles/%lld", (long long)id);
+    r = get(d.hc, path, NULL, NULL);
+    assert_int_equal(r.status, 404); /* registered, but never assigned to d */
+    hc_response_free(&r);
+    json_t *dep = json_pack("{s:s,s:s,s:{s:s},s:[i],s:i}", "model", "acme/kws", "version", "2.0.0",
+                            "target", "group", "dl", "waves", 100, "soak_s", 0);
+    assert_int_equal(fx_call(s->admin, "POST", "/api/v1/deployments", dep, NULL), 201);
+    json_decref(dep);
     r = get(d.hc, path, "Range: bytes=100-", NULL);
     assert_int_equal(r.status, 206);
     assert_memory_equal(r.body, b + 100, len - 100);
+    hc_response_free(&r);
+    r = get(other.hc, path, NULL, NULL); /* enrolled and signed, but not its bundle */
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.body_len > 0 && strstr((const char *)r.body, "\"not_found\"") != NULL, 1);
     hc_response_free(&r);
     r = get(s->admin, path, NULL, NULL);
     assert_int_equal(r.status, 401);
@@ -255,6 +270,17 @@ static void ranged_downloads(void **state)
     r = get(d.hc, path, NULL, NULL);
     assert_int_equal(r.status, 404);
     hc_response_free(&r);
+    /* The bytes are the model: viewers see metadata, never the bundle itself. */
+    char *viewer = fx_token(s, "viewer");
+    hc_client *vc = fx_client(s, viewer);
+    snprintf(path, sizeof path, "/api/v1/bundles/%lld/data", (long long)id);
+    r = get(vc, path, NULL, NULL);
+    assert_int_equal(r.status, 403);
+    hc_response_free(&r);
+    hc_close(vc);
+    free(viewer);
+    fx_device_free(&other);
+    free(tok2);
     fx_device_free(&d);
     free(tok);
     free(b);

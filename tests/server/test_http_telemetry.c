@@ -136,6 +136,22 @@ static void uploads_are_deduplicated(void **state)
     json_object_set_new(e, "seq", json_integer(8));
     json_t *bad = upload(&d, json_pack("[o]", e), 200);
     assert_int_equal(jint(bad, "rejected", NULL), 1);
+    /* Device-supplied counters are bounded: a near-INT64_MAX count is refused, and counts at
+       the bound add up without wrapping the totals. */
+    tfx_spec lost1 = {20, 10, 0, 5, 0.9f, 0.05f, 0, 0x21},
+             lost2 = {21, 10, 0, 5, 0.9f, 0.05f, 0, 0x21},
+             lost3 = {22, 10, 0, 5, 0.9f, 0.05f, 0, 0x21};
+    json_t *huge = entry(&lost1, NULL), *max1 = entry(&lost2, NULL), *max2 = entry(&lost3, NULL);
+    json_object_set_new(huge, "lost_inferences", json_integer(INT64_MAX - 5));
+    json_object_set_new(max1, "lost_inferences", json_integer(1LL << 40));
+    json_object_set_new(max2, "lost_inferences", json_integer(1LL << 40));
+    json_t *counted = upload(&d, json_pack("[o,o,o]", huge, max1, max2), 200);
+    assert_int_equal(jint(counted, "rejected", NULL), 1);
+    assert_int_equal(jint(counted, "stored", NULL), 2);
+    json_decref(counted);
+    json_t *lost = get(s, "/api/v1/telemetry?device=%s&since=1h", d.id);
+    assert_int_equal(jint(lost, "totals", "lost_inferences"), 2LL << 40);
+    json_decref(lost);
     json_t *fails = NULL;
     json_t *big = json_array();
     for (int i = 0; i < 65; i++)

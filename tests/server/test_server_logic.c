@@ -12,8 +12,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "deploy_ctl.h"
 #include "fit.h"
+#include "http.h"
+#include "ratelimit.h"
+#include "srv.h"
 #include "json_util.h"
 #include "range.h"
 #include "waves.h"
@@ -255,7 +261,8 @@ static void device_states(void **state)
 static void error_messages_stay_json(void **state)
 {
     (void)state;
-    const char *paths[] = {"/ap\x9ai", "/\xc3", "/\xed\xa0\x80", "/\xf4\x90\x80\x80", "/ok-\xc3\xa9"};
+    const char *paths[] = {"/ap\x9ai", "/\xc3", "/\xed\xa0\x80", "/\xf4\x90\x80\x80",
+                           "/ok-\xc3\xa9"};
     const char *want[] = {"no route /ap?i", "no route /?", "no route /???", "no route /????",
                           "no route /ok-\xc3\xa9"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
@@ -265,11 +272,63 @@ static void error_messages_stay_json(void **state)
         assert_non_null(r.body);
         json_t *v = json_loadb(r.body, r.body_len, 0, NULL);
         assert_non_null(v);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "message")),
-                            want[i]);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(v, "error"), "message")), want[i]);
         json_decref(v);
         free(r.body);
     }
+}
+
+static void access_log_hides_credentials(void **state)
+{
+    (void)state;
+    char out[256];
+    http_redact_uri("/api/v1/x?token=abc&group=g&Api_Key=k1&sig=zz&tokens", out, sizeof out);
+    assert_string_equal(out,
+                        "/api/v1/x?token=REDACTED&group=g&Api_Key=REDACTED&sig=REDACTED&tokens");
+    http_redact_uri("/plain/path", out, sizeof out);
+    assert_string_equal(out, "/plain/path");
+    http_redact_uri("/p?password=hunter2", out, 12); /* truncated, still terminated, no secret */
+    assert_true(strlen(out) < 12);
+    assert_null(strstr(out, "hunter2"));
+}
+
+static void rate_limit_is_per_address(void **state)
+{
+    (void)state;
+    ratelimit *l = ratelimit_new(10, 3); /* 10/s, burst 3 */
+    struct sockaddr_in a = {.sin_family = AF_INET}, b = a;
+    inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
+    inet_pton(AF_INET, "192.0.2.2", &b.sin_addr);
+    const struct sockaddr *pa = (const struct sockaddr *)&a, *pb = (const struct sockaddr *)&b;
+    int64_t t = 1000000;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ratelimit_take(l, pa, t), 0);
+    int64_t wait = ratelimit_take(l, pa, t);
+    assert_true(wait > 0 && wait <= 101);          /* one token per 100 ms */
+    assert_int_equal(ratelimit_take(l, pb, t), 0); /* its own bucket */
+    assert_int_equal(ratelimit_take(l, pa, t + 100), 0);
+    assert_true(ratelimit_take(l, pa, t + 100) > 0);
+    assert_int_equal(ratelimit_take(l, pa, t + 10000), 0); /* refilled, capped at the burst */
+    assert_int_equal(ratelimit_take(l, pa, t + 10000), 0);
+    assert_int_equal(ratelimit_take(l, pa, t + 10000), 0);
+    assert_true(ratelimit_take(l, pa, t + 10000) > 0);
+    /* Many more clients than slots: nobody innocent is refused for another's traffic. */
+    for (uint32_t i = 0; i < 20000; i++) {
+        struct sockaddr_in c = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x0a000000u + i)};
+        assert_int_equal(ratelimit_take(l, (const struct sockaddr *)&c, t + 20000), 0);
+    }
+    ratelimit_free(l);
+}
+
+static void counters_saturate(void **state)
+{
+    (void)state;
+    assert_int_equal(srv_counter_add(1, 2), 3);
+    assert_int_equal(srv_counter_add(SRV_COUNTER_MAX - 1, 5), SRV_COUNTER_MAX);
+    assert_int_equal(srv_counter_add(SRV_COUNTER_MAX, SRV_COUNTER_MAX), SRV_COUNTER_MAX);
+    assert_int_equal(srv_counter_add(INT64_MAX, INT64_MAX), SRV_COUNTER_MAX);
+    assert_int_equal(srv_counter_add(-5, 7), 7); /* negative inputs count as 0 */
 }
 
 int main(void)
@@ -285,6 +344,9 @@ int main(void)
         cmocka_unit_test(ranges_follow_rfc9110),
         cmocka_unit_test(device_states),
         cmocka_unit_test(error_messages_stay_json),
+        cmocka_unit_test(access_log_hides_credentials),
+        cmocka_unit_test(rate_limit_is_per_address),
+        cmocka_unit_test(counters_saturate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,6 +161,77 @@ static int collect_ids(void *ctx, const st_device *d)
     return 0;
 }
 
+typedef struct enroll_seen {
+    int64_t id, revoked_at;
+    int found;
+} enroll_seen;
+
+static int find_enroll(void *ctx, const st_enroll_token *e)
+{
+    enroll_seen *x = ctx;
+    if (e->id == x->id) {
+        x->found = 1;
+        x->revoked_at = e->revoked_at;
+    }
+    return 0;
+}
+
+/* Revocation (P-8, P-12): first revocation wins; revoked devices leave deployment targets. */
+static void revocation_of_tokens_and_devices(void **state)
+{
+    fixture *f = *state;
+    st_enroll_token e, got;
+    memset(&e, 0, sizeof e);
+    snprintf(e.hash, sizeof e.hash, "%.8s%056d", f->uniq, 7);
+    e.expires_at = 5000;
+    e.uses_left = 3;
+    assert_int_equal(ST(f->st, enroll_insert, &e), ST_OK);
+    enroll_seen seen = {e.id, -1, 0};
+    assert_int_equal(ST(f->st, enroll_list, find_enroll, &seen), ST_OK);
+    assert_true(seen.found);
+    assert_int_equal(seen.revoked_at, 0);
+    assert_int_equal(ST(f->st, enroll_revoke, e.id, 4000), ST_OK);
+    assert_int_equal(ST(f->st, enroll_revoke, e.id, 4500), ST_OK);
+    assert_int_equal(ST(f->st, enroll_find, e.hash, &got), ST_OK);
+    assert_int_equal(got.revoked_at, 4000);
+    assert_int_equal(got.uses_left, 3);
+    assert_int_equal(ST(f->st, enroll_revoke, e.id + 100000, 4000), ST_NOT_FOUND);
+
+    const char *group = f->uniq;
+    add_device(f, 1, group, "[]");
+    add_device(f, 2, group, "[]");
+    char id1[33], id2[33];
+    device_id(f, 1, id1), device_id(f, 2, id2);
+    assert_int_equal(ST(f->st, device_revoke, id1, 7000, "key stolen"), ST_OK);
+    assert_int_equal(ST(f->st, device_revoke, id1, 8000, "again"), ST_OK);
+    assert_int_equal(ST(f->st, device_revoke, "ffffffffffffffffffffffffffffffff", 1, ""),
+                     ST_NOT_FOUND);
+    uint8_t pub[ST_PUBKEY_LEN];
+    int64_t revoked_at = 0;
+    assert_int_equal(ST(f->st, device_pubkey, id1, pub, &revoked_at), ST_OK);
+    assert_int_equal(revoked_at, 7000);
+    assert_int_equal(ST(f->st, device_pubkey, id2, pub, &revoked_at), ST_OK);
+    assert_int_equal(revoked_at, 0);
+    st_device d;
+    assert_int_equal(ST(f->st, device_get, id1, &d), ST_OK);
+    assert_int_equal(d.revoked_at, 7000);
+    assert_string_equal(d.revoked_reason, "key stolen");
+    st_device_free(&d);
+
+    id_list x = {.n = 0};
+    st_device_filter all = {group, NULL, NULL, 0, 0, 0};
+    assert_int_equal(ST(f->st, device_list, &all, collect_ids, &x), ST_OK);
+    assert_int_equal(x.n, 2); /* the inventory still shows it */
+    st_device_filter live = {group, NULL, NULL, 0, 0, 1};
+    x.n = 0;
+    assert_int_equal(ST(f->st, device_list, &live, collect_ids, &x), ST_OK);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.id[0], id2);
+    int64_t n = 0;
+    assert_int_equal(ST(f->st, device_count, &live, &n), ST_OK);
+    assert_int_equal(n, 1);
+}
+
 static void devices_and_tag_queries(void **state)
 {
     fixture *f = *state;
@@ -181,20 +252,22 @@ static void devices_and_tag_queries(void **state)
     device_id(f, 1, id1), device_id(f, 2, id2), device_id(f, 3, id3), device_id(f, 4, id4);
     uint8_t pub[ST_PUBKEY_LEN], want[ST_PUBKEY_LEN];
     memset(want, 2, sizeof want);
-    assert_int_equal(ST(f->st, device_pubkey, id1, pub), ST_OK);
+    int64_t revoked_at = -1;
+    assert_int_equal(ST(f->st, device_pubkey, id1, pub, &revoked_at), ST_OK);
     assert_int_equal(pub[0], 2); /* add_device fills with i + 1 */
-    assert_int_equal(ST(f->st, device_pubkey, "ffffffffffffffffffffffffffffffff", pub),
+    assert_int_equal(revoked_at, 0);
+    assert_int_equal(ST(f->st, device_pubkey, "ffffffffffffffffffffffffffffffff", pub, &revoked_at),
                      ST_NOT_FOUND);
 
     id_list x = {.n = 0};
-    st_device_filter all_group = {group, NULL, NULL, 0, 0};
+    st_device_filter all_group = {group, NULL, NULL, 0, 0, 0};
     assert_int_equal(ST(f->st, device_list, &all_group, collect_ids, &x), ST_OK);
     assert_int_equal(x.n, 3);
     assert_string_equal(x.id[0], id1); /* ordered by id */
     assert_string_equal(x.id[2], id3);
 
     x.n = 0;
-    st_device_filter eu_v2 = {NULL, "[\"eu\",\"v2\"]", NULL, 0, 0};
+    st_device_filter eu_v2 = {NULL, "[\"eu\",\"v2\"]", NULL, 0, 0, 0};
     assert_int_equal(ST(f->st, device_list, &eu_v2, collect_ids, &x), ST_OK);
     int have1 = 0, have4 = 0;
     for (int i = 0; i < x.n; i++) {
@@ -205,7 +278,7 @@ static void devices_and_tag_queries(void **state)
     assert_true(have1 && have4);
 
     x.n = 0;
-    st_device_filter eu_not_v2 = {group, "[\"eu\"]", "[\"v2\"]", 0, 0};
+    st_device_filter eu_not_v2 = {group, "[\"eu\"]", "[\"v2\"]", 0, 0, 0};
     assert_int_equal(ST(f->st, device_list, &eu_not_v2, collect_ids, &x), ST_OK);
     assert_int_equal(x.n, 1);
     assert_string_equal(x.id[0], id2);
@@ -214,7 +287,7 @@ static void devices_and_tag_queries(void **state)
     assert_int_equal(ST(f->st, device_count, &all_group, &count), ST_OK);
     assert_int_equal(count, 3);
     x.n = 0;
-    st_device_filter page = {group, NULL, NULL, 1, 1};
+    st_device_filter page = {group, NULL, NULL, 1, 1, 0};
     assert_int_equal(ST(f->st, device_list, &page, collect_ids, &x), ST_OK);
     assert_int_equal(x.n, 1);
     assert_string_equal(x.id[0], id2);
@@ -230,7 +303,7 @@ static void devices_and_tag_queries(void **state)
     assert_int_equal(d.last_seen, 0);
     st_device_free(&d);
     x.n = 0;
-    st_device_filter beta = {other, "[\"beta\"]", NULL, 0, 0};
+    st_device_filter beta = {other, "[\"beta\"]", NULL, 0, 0, 0};
     assert_int_equal(ST(f->st, device_list, &beta, collect_ids, &x), ST_OK);
     assert_int_equal(x.n, 1);
 
@@ -504,7 +577,7 @@ static void rollback_discards_writes(void **state)
     assert_int_equal(ST(f->st, begin, ST_TX_WRITE), ST_ERROR); /* no nesting */
     add_device(f, 20, group, "[\"x\"]");
     ST0(f->st, rollback);
-    st_device_filter g = {group, NULL, NULL, 0, 0};
+    st_device_filter g = {group, NULL, NULL, 0, 0, 0};
     int64_t count = -1;
     assert_int_equal(ST(f->st, device_count, &g, &count), ST_OK);
     assert_int_equal(count, 0);
@@ -1002,7 +1075,7 @@ static void conflict_inside_transaction(void **state)
     st_device_free(&got);
     add_device(f, 71, group, "[\"x\"]");
     assert_int_equal(ST0(f->st, commit), ST_OK);
-    st_device_filter g = {group, NULL, NULL, 0, 0};
+    st_device_filter g = {group, NULL, NULL, 0, 0, 0};
     int64_t count = 0;
     assert_int_equal(ST(f->st, device_count, &g, &count), ST_OK);
     assert_int_equal(count, 2);
@@ -1047,6 +1120,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(admin_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(enrollment_tokens_count_down, setup, teardown),
         cmocka_unit_test_setup_teardown(devices_and_tag_queries, setup, teardown),
+        cmocka_unit_test_setup_teardown(revocation_of_tokens_and_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(nonces_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(bundles_and_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(deployments_and_assignments, setup, teardown),

@@ -15,6 +15,8 @@ int postgres_token_revoke(store *s, int64_t id);
 int postgres_enroll_insert(store *s, st_enroll_token *e);
 int postgres_enroll_find(store *s, const char *hash, st_enroll_token *out);
 int postgres_enroll_use(store *s, int64_t id);
+int postgres_enroll_list(store *s, st_enroll_cb cb, void *ctx);
+int postgres_enroll_revoke(store *s, int64_t id, int64_t now);
 int postgres_nonce_record(store *s, const char *device, const char *nonce, int64_t now,
                           int64_t expires_at);
 int postgres_nonce_seen(store *s, const char *device, const char *nonce, int64_t now);
@@ -98,15 +100,32 @@ int postgres_token_revoke(store *s, int64_t id)
 }
 
 #define ENROLL_COLUMNS                                                                             \
-    "SELECT id, token_hash, expires_at, uses_left, grp, tags, created_at FROM enrollment_tokens "
+    "SELECT id, token_hash, expires_at, uses_left, grp, tags, created_at, revoked_at "             \
+    "FROM enrollment_tokens "
 
 static const char SQL_ENROLL_INSERT[] =
     "INSERT INTO enrollment_tokens (token_hash, expires_at, uses_left, grp, tags, created_at) "
     "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 static const char SQL_ENROLL_FIND[] = ENROLL_COLUMNS "WHERE token_hash = $1";
 static const char SQL_ENROLL_FIND_LOCK[] = ENROLL_COLUMNS "WHERE token_hash = $1 FOR UPDATE";
+static const char SQL_ENROLL_LIST[] = ENROLL_COLUMNS "ORDER BY id";
+static const char SQL_ENROLL_REVOKE[] =
+    "UPDATE enrollment_tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at "
+    "END WHERE id = $2";
 static const char SQL_ENROLL_USE[] =
     "UPDATE enrollment_tokens SET uses_left = uses_left - 1 WHERE id = $1 AND uses_left > 0";
+
+static void enroll_row(const PGresult *r, int i, st_enroll_token *e)
+{
+    e->id = pg_int(r, i, 0);
+    pg_copy(r, i, 1, e->hash, sizeof e->hash);
+    e->expires_at = pg_int(r, i, 2);
+    e->uses_left = pg_int(r, i, 3);
+    pg_copy(r, i, 4, e->group, sizeof e->group);
+    pg_copy(r, i, 5, e->tags_json, sizeof e->tags_json);
+    e->created_at = pg_int(r, i, 6);
+    e->revoked_at = pg_int(r, i, 7);
+}
 
 int postgres_enroll_insert(store *s, st_enroll_token *e)
 {
@@ -134,15 +153,8 @@ int postgres_enroll_find(store *s, const char *hash, st_enroll_token *out)
     PGresult *r;
     int rc = pg_one(c, PG_IN_WRITE_TX(c) ? SQL_ENROLL_FIND_LOCK : SQL_ENROLL_FIND, &p,
                     "enroll_find", &r);
-    if (rc == ST_OK) {
-        out->id = pg_int(r, 0, 0);
-        pg_copy(r, 0, 1, out->hash, sizeof out->hash);
-        out->expires_at = pg_int(r, 0, 2);
-        out->uses_left = pg_int(r, 0, 3);
-        pg_copy(r, 0, 4, out->group, sizeof out->group);
-        pg_copy(r, 0, 5, out->tags_json, sizeof out->tags_json);
-        out->created_at = pg_int(r, 0, 6);
-    }
+    if (rc == ST_OK)
+        enroll_row(r, 0, out);
     PQclear(r);
     return rc;
 }
@@ -155,6 +167,34 @@ int postgres_enroll_use(store *s, int64_t id)
     int64_t n = 0;
     int rc = pg_run(c, SQL_ENROLL_USE, &p, "enroll_use", &n);
     return rc == ST_OK && n == 0 ? ST_CONFLICT : rc;
+}
+
+int postgres_enroll_list(store *s, st_enroll_cb cb, void *ctx)
+{
+    CONN(s);
+    int rc;
+    PGresult *r = pg_query(c, SQL_ENROLL_LIST, NULL, "enroll_list", &rc);
+    if (r == NULL)
+        return ST_ERROR;
+    for (int i = 0; i < PQntuples(r); i++) {
+        st_enroll_token e;
+        enroll_row(r, i, &e);
+        if (cb(ctx, &e) != 0)
+            break;
+    }
+    PQclear(r);
+    return ST_OK;
+}
+
+int postgres_enroll_revoke(store *s, int64_t id, int64_t now)
+{
+    CONN(s);
+    pg_params p = {0};
+    pp_int(&p, now);
+    pp_int(&p, id);
+    int64_t n = 0;
+    int rc = pg_run(c, SQL_ENROLL_REVOKE, &p, "enroll_revoke", &n);
+    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
 }
 
 /* An expired row for the same pair is overwritten; an unexpired one is a replay. */

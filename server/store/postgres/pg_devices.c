@@ -8,7 +8,9 @@
 
 int postgres_device_insert(store *s, const st_device *d);
 int postgres_device_get(store *s, const char *id, st_device *out);
-int postgres_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN]);
+int postgres_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN],
+                           int64_t *revoked_at);
+int postgres_device_revoke(store *s, const char *id, int64_t now, const char *reason);
 int postgres_device_list(store *s, const st_device_filter *f, st_device_cb cb, void *ctx);
 int postgres_device_count(store *s, const st_device_filter *f, int64_t *count);
 int postgres_device_set_group(store *s, const char *id, const char *group);
@@ -17,11 +19,12 @@ int postgres_device_checkin(store *s, const char *id, const st_checkin *c);
 
 #define DEVICE_COLUMNS                                                                             \
     "SELECT d.id, d.public_key, d.grp, d.tags, d.enroll_token_id, d.enrolled_at, d.last_seen, "    \
-    "d.profile, d.status, d.active_digest, d.nv_counter FROM devices d"
+    "d.profile, d.status, d.active_digest, d.nv_counter, d.revoked_at, d.revoked_reason "          \
+    "FROM devices d"
 
-/* $1 group, $2 tags (all of), $3 excluded tags (none of); NULL = no condition. */
+/* $1 group, $2 tags (all of), $3 excluded tags (none of); NULL = no condition; $4 = 1: not revoked. */
 #define DEVICE_WHERE                                                                               \
-    " WHERE ($1::text IS NULL OR d.grp = $1)"                                                      \
+    " WHERE ($1::text IS NULL OR d.grp = $1) AND ($4::int = 0 OR d.revoked_at = 0)"                \
     " AND ($2::text IS NULL OR NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text($2::jsonb)"     \
     "   j(tag) WHERE NOT EXISTS"                                                                   \
     "   (SELECT 1 FROM device_tags t WHERE t.device_id = d.id AND t.tag = j.tag)))"                \
@@ -34,9 +37,12 @@ static const char SQL_DEVICE_INSERT[] =
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 static const char SQL_DEVICE_GET[] = DEVICE_COLUMNS " WHERE d.id = $1";
 static const char SQL_DEVICE_GET_LOCK[] = DEVICE_COLUMNS " WHERE d.id = $1 FOR UPDATE";
-static const char SQL_DEVICE_PUBKEY[] = "SELECT public_key FROM devices WHERE id = $1";
+static const char SQL_DEVICE_PUBKEY[] = "SELECT public_key, revoked_at FROM devices WHERE id = $1";
+static const char SQL_DEVICE_REVOKE[] =
+    "UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END, "
+    "revoked_reason = CASE WHEN revoked_at = 0 THEN $2 ELSE revoked_reason END WHERE id = $3";
 static const char SQL_DEVICE_LIST[] =
-    DEVICE_COLUMNS DEVICE_WHERE " ORDER BY d.id LIMIT nullif($4, 0) OFFSET $5";
+    DEVICE_COLUMNS DEVICE_WHERE " ORDER BY d.id LIMIT nullif($5, 0) OFFSET $6";
 static const char SQL_DEVICE_COUNT[] = "SELECT count(*) FROM devices d" DEVICE_WHERE;
 static const char SQL_DEVICE_GROUP[] = "UPDATE devices SET grp = $1 WHERE id = $2";
 static const char SQL_DEVICE_TAGS[] = "UPDATE devices SET tags = $1 WHERE id = $2";
@@ -66,6 +72,8 @@ static void device_row(const PGresult *r, int i, st_device *d)
     d->status_json = pg_dup(r, i, 8);
     pg_copy(r, i, 9, d->active_digest, sizeof d->active_digest);
     d->nv_counter = pg_int(r, i, 10);
+    d->revoked_at = pg_int(r, i, 11);
+    pg_copy(r, i, 12, d->revoked_reason, sizeof d->revoked_reason);
 }
 
 static int replace_tags(pg_conn *c, const char *id, const char *tags_json)
@@ -120,7 +128,8 @@ int postgres_device_get(store *s, const char *id, st_device *out)
     return rc;
 }
 
-int postgres_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN])
+int postgres_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN],
+                           int64_t *revoked_at)
 {
     pg_conn *c = pg_conn_get(s);
     if (c == NULL)
@@ -132,9 +141,10 @@ int postgres_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN])
     if (rc == ST_OK) {
         size_t n = 0;
         const uint8_t *key = pg_bytes(r, 0, 0, &n);
-        if (key != NULL && n == ST_PUBKEY_LEN)
+        if (key != NULL && n == ST_PUBKEY_LEN) {
             memcpy(pub, key, ST_PUBKEY_LEN);
-        else
+            *revoked_at = pg_int(r, 0, 1);
+        } else
             rc = ST_NOT_FOUND;
     }
     PQclear(r);
@@ -146,6 +156,21 @@ static void filter_params(pg_params *p, const st_device_filter *f)
     pp_text(p, f != NULL ? f->group : NULL);
     pp_text(p, f != NULL ? f->tags_json : NULL);
     pp_text(p, f != NULL ? f->exclude_json : NULL);
+    pp_int(p, f != NULL && f->exclude_revoked);
+}
+
+int postgres_device_revoke(store *s, const char *id, int64_t now, const char *reason)
+{
+    pg_conn *c = pg_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    pg_params p = {0};
+    pp_int(&p, now);
+    pp_text(&p, reason != NULL ? reason : "");
+    pp_text(&p, id);
+    int64_t n = 0;
+    int rc = pg_run(c, SQL_DEVICE_REVOKE, &p, "device_revoke", &n);
+    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
 }
 
 int postgres_device_list(store *s, const st_device_filter *f, st_device_cb cb, void *ctx)

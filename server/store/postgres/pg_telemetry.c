@@ -41,9 +41,11 @@ static const char SQL_COUNT[] =
     "last_at = greatest(telemetry_devices.last_at, EXCLUDED.last_at), "
     "last_received = greatest(telemetry_devices.last_received, EXCLUDED.last_received), "
     "reports = telemetry_devices.reports + 1, "
-    "dropped = telemetry_devices.dropped + EXCLUDED.dropped, "
-    "lost_inferences = telemetry_devices.lost_inferences + EXCLUDED.lost_inferences, "
-    "inferences = telemetry_devices.inferences + EXCLUDED.inferences";
+    "dropped = LEAST(telemetry_devices.dropped + EXCLUDED.dropped, " ST_COUNTER_MAX_SQL "), "
+    "lost_inferences = LEAST(telemetry_devices.lost_inferences + "
+    "EXCLUDED.lost_inferences, " ST_COUNTER_MAX_SQL "), "
+    "inferences = LEAST(telemetry_devices.inferences + EXCLUDED.inferences, " ST_COUNTER_MAX_SQL
+    ")";
 static const char SQL_REPORT_DELETE[] = "DELETE FROM telemetry WHERE id = $1";
 static const char SQL_PRUNE_FLOOR[] =
     "INSERT INTO telemetry_devices (device_id, seq_floor) "

@@ -19,6 +19,8 @@ int sqlite_token_revoke(store *s, int64_t id);
 int sqlite_enroll_insert(store *s, st_enroll_token *e);
 int sqlite_enroll_find(store *s, const char *hash, st_enroll_token *out);
 int sqlite_enroll_use(store *s, int64_t id);
+int sqlite_enroll_list(store *s, st_enroll_cb cb, void *ctx);
+int sqlite_enroll_revoke(store *s, int64_t id, int64_t now);
 int sqlite_nonce_record(store *s, const char *device, const char *nonce, int64_t now,
                         int64_t expires_at);
 int sqlite_nonce_seen(store *s, const char *device, const char *nonce, int64_t now);
@@ -102,11 +104,27 @@ int sqlite_token_revoke(store *s, int64_t id)
 static const char SQL_ENROLL_INSERT[] =
     "INSERT INTO enrollment_tokens (token_hash, expires_at, uses_left, "
     "grp, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)";
-static const char SQL_ENROLL_FIND[] =
-    "SELECT id, token_hash, expires_at, uses_left, grp, tags, created_at "
-    "FROM enrollment_tokens WHERE token_hash = ?";
+#define ENROLL_COLUMNS                                                                             \
+    "SELECT id, token_hash, expires_at, uses_left, grp, tags, created_at, revoked_at "
+static const char SQL_ENROLL_FIND[] = ENROLL_COLUMNS "FROM enrollment_tokens WHERE token_hash = ?";
+static const char SQL_ENROLL_LIST[] = ENROLL_COLUMNS "FROM enrollment_tokens ORDER BY id";
+static const char SQL_ENROLL_REVOKE[] =
+    "UPDATE enrollment_tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN ?1 ELSE revoked_at "
+    "END WHERE id = ?2";
 static const char SQL_ENROLL_USE[] =
     "UPDATE enrollment_tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0";
+
+static void enroll_row(sqlite3_stmt *st, st_enroll_token *e)
+{
+    e->id = sqlite3_column_int64(st, 0);
+    sq_col_copy(st, 1, e->hash, sizeof e->hash);
+    e->expires_at = sqlite3_column_int64(st, 2);
+    e->uses_left = sqlite3_column_int64(st, 3);
+    sq_col_copy(st, 4, e->group, sizeof e->group);
+    sq_col_copy(st, 5, e->tags_json, sizeof e->tags_json);
+    e->created_at = sqlite3_column_int64(st, 6);
+    e->revoked_at = sqlite3_column_int64(st, 7);
+}
 
 int sqlite_enroll_insert(store *s, st_enroll_token *e)
 {
@@ -131,13 +149,7 @@ int sqlite_enroll_find(store *s, const char *hash, st_enroll_token *out)
     sq_text(st, 1, hash);
     int rc = sqlite3_step(st), out_rc = ST_NOT_FOUND;
     if (rc == SQLITE_ROW) {
-        out->id = sqlite3_column_int64(st, 0);
-        sq_col_copy(st, 1, out->hash, sizeof out->hash);
-        out->expires_at = sqlite3_column_int64(st, 2);
-        out->uses_left = sqlite3_column_int64(st, 3);
-        sq_col_copy(st, 4, out->group, sizeof out->group);
-        sq_col_copy(st, 5, out->tags_json, sizeof out->tags_json);
-        out->created_at = sqlite3_column_int64(st, 6);
+        enroll_row(st, out);
         out_rc = ST_OK;
     } else if (rc != SQLITE_DONE) {
         out_rc = sq_fail(c, "enroll_find");
@@ -154,6 +166,34 @@ int sqlite_enroll_use(store *s, int64_t id)
     int rc = sq_run(c, st, "enroll_use");
     if (rc == ST_OK && sqlite3_changes(c->db) == 0)
         return ST_CONFLICT;
+    return rc;
+}
+
+int sqlite_enroll_list(store *s, st_enroll_cb cb, void *ctx)
+{
+    CONN(s);
+    STMT(st, SQL_ENROLL_LIST);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        st_enroll_token e;
+        enroll_row(st, &e);
+        if (cb(ctx, &e) != 0)
+            break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_fail(c, "enroll_list");
+    sq_done(c, st);
+    return out;
+}
+
+int sqlite_enroll_revoke(store *s, int64_t id, int64_t now)
+{
+    CONN(s);
+    STMT(st, SQL_ENROLL_REVOKE);
+    sq_int(st, 1, now);
+    sq_int(st, 2, id);
+    int rc = sq_run(c, st, "enroll_revoke");
+    if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
     return rc;
 }
 

@@ -4,10 +4,14 @@
  * in WAL mode with a busy timeout and a cache of prepared statements. Also
  * transactions and the schema migrations.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sqlite_priv.h"
 
@@ -182,10 +186,28 @@ char *sq_col_dup(sqlite3_stmt *st, int i)
 int sqlite_open(store *s, const char *location);
 void sqlite_close(store *s);
 
+/*
+ * A new database file is created owner-only (0600) before SQLite opens it:
+ * it holds device keys, token hashes and every model, and SQLite gives its
+ * -wal and -shm files the database file's permissions.
+ */
+static int create_private(const char *path)
+{
+    if (path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return ST_OK; /* in-memory or URI databases: nothing to create here */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return close(fd) == 0 ? ST_OK : store_fail("sqlite: cannot create %s", path);
+    return errno == EEXIST ? ST_OK
+                           : store_fail("sqlite: cannot create %s: %s", path, strerror(errno));
+}
+
 int sqlite_open(store *s, const char *location)
 {
     if (location[0] == '\0')
         return store_fail("sqlite: empty database path (expected sqlite:PATH)");
+    if (create_private(location) != ST_OK)
+        return ST_ERROR;
     if (!sqlite3_threadsafe())
         return store_fail("sqlite: library built without thread support");
     sq_store *q = calloc(1, sizeof *q);

@@ -8,7 +8,8 @@
 
 int sqlite_device_insert(store *s, const st_device *d);
 int sqlite_device_get(store *s, const char *id, st_device *out);
-int sqlite_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN]);
+int sqlite_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at);
+int sqlite_device_revoke(store *s, const char *id, int64_t now, const char *reason);
 int sqlite_device_list(store *s, const st_device_filter *f, st_device_cb cb, void *ctx);
 int sqlite_device_count(store *s, const st_device_filter *f, int64_t *count);
 int sqlite_device_set_group(store *s, const char *id, const char *group);
@@ -18,11 +19,11 @@ int sqlite_device_checkin(store *s, const char *id, const st_checkin *c);
 #define DEVICE_COLUMNS                                                                             \
     "d.id, d.public_key, d.grp, d.tags, d.enroll_token_id, d.enrolled_at, d.last_seen, "           \
     "d.profile, "                                                                                  \
-    "d.status, d.active_digest, d.nv_counter"
+    "d.status, d.active_digest, d.nv_counter, d.revoked_at, d.revoked_reason"
 
-/* ?1 group, ?2 tags (all of), ?3 excluded tags (none of); NULL = no condition. */
+/* ?1 group, ?2 tags (all of), ?3 excluded tags (none of); NULL = no condition; ?6 = 1: not revoked. */
 #define DEVICE_WHERE                                                                               \
-    " WHERE (?1 IS NULL OR d.grp = ?1)"                                                            \
+    " WHERE (?1 IS NULL OR d.grp = ?1) AND (?6 = 0 OR d.revoked_at = 0)"                           \
     " AND (?2 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?2) j WHERE NOT EXISTS"               \
     "   (SELECT 1 FROM device_tags t WHERE t.device_id = d.id AND t.tag = j.value)))"              \
     " AND (?3 IS NULL OR NOT EXISTS (SELECT 1 FROM device_tags t WHERE t.device_id = d.id"         \
@@ -33,7 +34,10 @@ static const char SQL_DEVICE_INSERT[] =
     "profile, "
     "status, active_digest, nv_counter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_DEVICE_GET[] = "SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.id = ?";
-static const char SQL_DEVICE_PUBKEY[] = "SELECT public_key FROM devices WHERE id = ?";
+static const char SQL_DEVICE_PUBKEY[] = "SELECT public_key, revoked_at FROM devices WHERE id = ?";
+static const char SQL_DEVICE_REVOKE[] =
+    "UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ?1 ELSE revoked_at END, "
+    "revoked_reason = CASE WHEN revoked_at = 0 THEN ?2 ELSE revoked_reason END WHERE id = ?3";
 static const char SQL_DEVICE_LIST[] =
     "SELECT " DEVICE_COLUMNS " FROM devices d" DEVICE_WHERE " ORDER BY d.id LIMIT ?4 OFFSET ?5";
 static const char SQL_DEVICE_COUNT[] = "SELECT count(*) FROM devices d" DEVICE_WHERE;
@@ -61,6 +65,8 @@ static void device_row(sqlite3_stmt *st, st_device *d)
     d->status_json = sq_col_dup(st, 8);
     sq_col_copy(st, 9, d->active_digest, sizeof d->active_digest);
     d->nv_counter = sqlite3_column_int64(st, 10);
+    d->revoked_at = sqlite3_column_int64(st, 11);
+    sq_col_copy(st, 12, d->revoked_reason, sizeof d->revoked_reason);
 }
 
 static int replace_tags(sq_conn *c, const char *id, const char *tags_json)
@@ -144,7 +150,7 @@ int sqlite_device_get(store *s, const char *id, st_device *out)
     return out_rc;
 }
 
-int sqlite_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN])
+int sqlite_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at)
 {
     sq_conn *c = sq_conn_get(s);
     if (c == NULL)
@@ -156,6 +162,7 @@ int sqlite_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN])
     int rc = sqlite3_step(st), out_rc = ST_NOT_FOUND;
     if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == ST_PUBKEY_LEN) {
         memcpy(pub, sqlite3_column_blob(st, 0), ST_PUBKEY_LEN);
+        *revoked_at = sqlite3_column_int64(st, 1);
         out_rc = ST_OK;
     } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         out_rc = sq_fail(c, "device_pubkey");
@@ -169,6 +176,24 @@ static void bind_filter(sqlite3_stmt *st, const st_device_filter *f)
     sq_text(st, 1, f != NULL ? f->group : NULL);
     sq_text(st, 2, f != NULL ? f->tags_json : NULL);
     sq_text(st, 3, f != NULL ? f->exclude_json : NULL);
+    sq_int(st, 6, f != NULL && f->exclude_revoked);
+}
+
+int sqlite_device_revoke(store *s, const char *id, int64_t now, const char *reason)
+{
+    sq_conn *c = sq_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    sqlite3_stmt *st = sq_stmt(c, SQL_DEVICE_REVOKE);
+    if (st == NULL)
+        return ST_ERROR;
+    sq_int(st, 1, now);
+    sq_text(st, 2, reason != NULL ? reason : "");
+    sq_text(st, 3, id);
+    int rc = sq_run(c, st, "device_revoke");
+    if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
+    return rc;
 }
 
 int sqlite_device_list(store *s, const st_device_filter *f, st_device_cb cb, void *ctx)

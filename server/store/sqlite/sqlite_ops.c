@@ -19,9 +19,12 @@ DECLARE(int, token_revoke, int64_t id)
 DECLARE(int, enroll_insert, st_enroll_token *e)
 DECLARE(int, enroll_find, const char *hash, st_enroll_token *out)
 DECLARE(int, enroll_use, int64_t id)
+DECLARE(int, enroll_list, st_enroll_cb cb, void *ctx)
+DECLARE(int, enroll_revoke, int64_t id, int64_t now)
 DECLARE(int, device_insert, const st_device *d)
 DECLARE(int, device_get, const char *id, st_device *out)
-DECLARE(int, device_pubkey, const char *id, uint8_t pub[ST_PUBKEY_LEN])
+DECLARE(int, device_pubkey, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at)
+DECLARE(int, device_revoke, const char *id, int64_t now, const char *reason)
 DECLARE(int, device_list, const st_device_filter *f, st_device_cb cb, void *ctx)
 DECLARE(int, device_count, const st_device_filter *f, int64_t *count)
 DECLARE(int, device_set_group, const char *id, const char *group)
@@ -89,9 +92,12 @@ const store_ops sqlite_store_ops = {
     OP(enroll_insert),
     OP(enroll_find),
     OP(enroll_use),
+    OP(enroll_list),
+    OP(enroll_revoke),
     OP(device_insert),
     OP(device_get),
     OP(device_pubkey),
+    OP(device_revoke),
     OP(device_list),
     OP(device_count),
     OP(device_set_group),

@@ -32,8 +32,9 @@ static const char SQL_COUNT[] =
     "lost_inferences, inferences) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6) "
     "ON CONFLICT (device_id) DO UPDATE SET last_at = max(last_at, excluded.last_at), "
     "last_received = max(last_received, excluded.last_received), reports = reports + 1, "
-    "dropped = dropped + excluded.dropped, lost_inferences = lost_inferences + "
-    "excluded.lost_inferences, inferences = inferences + excluded.inferences";
+    "dropped = min(dropped + excluded.dropped, " ST_COUNTER_MAX_SQL "), "
+    "lost_inferences = min(lost_inferences + excluded.lost_inferences, " ST_COUNTER_MAX_SQL "), "
+    "inferences = min(inferences + excluded.inferences, " ST_COUNTER_MAX_SQL ")";
 static const char SQL_REPORT_DELETE[] = "DELETE FROM telemetry WHERE id = ?";
 static const char SQL_PRUNE_FLOOR[] =
     "INSERT INTO telemetry_devices (device_id, seq_floor) "
