@@ -40,6 +40,7 @@ typedef struct agent_config {
     int health_seconds;      /* health window time; 0: none */
     uint8_t max_trial_boots; /* see tinymlops/update.h; 0: a restart in trial reverts */
     agent_fault fault;
+    int signed_requests; /* sign every request (P-10) instead of opening a session (P-30) */
     int64_t clock_skew_ms; /* added to the local clock (tests of P-12 correction) */
     const char *name;      /* log prefix; NULL: the device id's first 8 characters */
     /* Scheduling clock in ms (intervals, backoff, health window); NULL: CLOCK_MONOTONIC. A simulator

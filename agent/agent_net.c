@@ -41,34 +41,53 @@ static void correct_clock(agent *a, const hc_response *r, uint64_t t0, uint64_t 
     a->clock_offset_ms = offset;
 }
 
+/* The four authentication header lines of one request: session MAC or signature. 0 on success. */
+static int auth_headers(agent *a, const char *method, const char *path, const char *body,
+                        size_t len, char hdr[4][160])
+{
+    const char *authed_path =
+        a->cfg.fault == AGENT_FAULT_FORGE_SIGNATURE ? "/api/v1/device/forged" : path;
+    int mode = session_ready(a);
+    if (mode < 0)
+        return -1;
+    if (mode == 0)
+        return devsession_headers(&a->session, a->device_id, method, authed_path, body, len, hdr);
+    hc_signed sig;
+    uint64_t ts = device_clock_ms(a) + (uint64_t)a->clock_offset_ms;
+    psa_key_id_t key = key_acquire(a);
+    int ok =
+        key != 0 && hc_sign(key, a->device_id, method, authed_path, body, len, ts, NULL, &sig) == 0;
+    key_release(a, key);
+    if (!ok)
+        return -1;
+    snprintf(hdr[0], 160, "%s", sig.device);
+    snprintf(hdr[1], 160, "%s", sig.timestamp);
+    snprintf(hdr[2], 160, "%s", sig.nonce);
+    snprintf(hdr[3], 160, "%s", sig.signature);
+    return 0;
+}
+
 int net_request(agent *a, const char *method, const char *path, const char *body,
                 const char *const *extra, hc_response *resp)
 {
     size_t len = body != NULL ? strlen(body) : 0;
-    hc_signed sig;
+    char auth[4][160];
     int replay = a->cfg.fault == AGENT_FAULT_REPLAY && strcmp(path, CHECKIN_PATH) == 0;
     if (replay && a->replay_body != NULL) {
-        sig = a->replay; /* the very same request again: must be refused (P-12) */
+        memcpy(auth, a->replay, sizeof auth); /* the very same request again: refused (P-12) */
         body = a->replay_body;
         len = strlen(body);
     } else {
-        uint64_t ts = device_clock_ms(a) + (uint64_t)a->clock_offset_ms;
-        const char *signed_path =
-            a->cfg.fault == AGENT_FAULT_FORGE_SIGNATURE ? "/api/v1/device/forged" : path;
-        psa_key_id_t key = key_acquire(a);
-        int signed_ok = key != 0 && hc_sign(key, a->device_id, method, signed_path, body, len, ts,
-                                            NULL, &sig) == 0;
-        key_release(a, key);
-        if (!signed_ok) {
-            agent_error(a, "cannot sign a request");
+        if (auth_headers(a, method, path, body, len, auth) != 0) {
+            agent_error(a, "cannot authenticate a request");
             return -1;
         }
         if (replay) {
-            a->replay = sig;
+            memcpy(a->replay, auth, sizeof auth);
             a->replay_body = strdup(body != NULL ? body : "");
         }
     }
-    const char *headers[16] = {sig.device, sig.timestamp, sig.nonce, sig.signature};
+    const char *headers[16] = {auth[0], auth[1], auth[2], auth[3]};
     size_t n = 4;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
         headers[n++] = extra[i];
@@ -87,6 +106,11 @@ int net_request(agent *a, const char *method, const char *path, const char *body
         return -1;
     }
     correct_clock(a, resp, t0, device_clock_ms(a));
+    char code[64];
+    if (resp->status == 401 && a->session.id[0] != '\0' &&
+        (strcmp(net_error_code(resp, code, sizeof code), "unknown_session") == 0 ||
+         strcmp(code, "session_expired") == 0))
+        session_drop(a); /* ended by the server, or expired: the next request opens another */
     return 0;
 }
 
@@ -197,6 +221,8 @@ static int checkin_once(agent *a)
         agent_error(a, "check-in refused: HTTP %ld %s", r.status, code);
         if (strcmp(code, "stale_request") == 0)
             out = 1; /* correct_clock() has fixed the offset from the refusal itself */
+        else if (strcmp(code, "unknown_session") == 0 || strcmp(code, "session_expired") == 0)
+            out = 1; /* net_request dropped the session: open another and retry */
         else if (r.status == 400 && max_seq > 0) {
             /* A body the server will never take must not block every later check-in. */
             agent_error(a, "the server refused the check-in body: dropping the pending reports");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "devsession_client.h"
 #include "http_client.h"
 #include "port_posix.h"
 #include "tinymlops/interp.h"
@@ -71,8 +72,8 @@ struct agent {
     psa_key_id_t enc_key; /* ECDH key unwrapping bundle keys (agent_enc.c); 0 with key_per_use */
     uint8_t enc_pub[65];
     struct agent_tel *tel; /* telemetry (agent_telemetry.c); NULL when off */
-    psa_key_id_t key;    /* 0 with cfg.key_per_use: imported per signature from key_priv */
-    uint8_t key_priv[32]; /* only with cfg.key_per_use */
+    psa_key_id_t key;      /* 0 with cfg.key_per_use: imported per signature from key_priv */
+    uint8_t key_priv[32];  /* only with cfg.key_per_use */
     uint8_t pub[65];
     char device_id[33];
     json_t *profile;
@@ -103,8 +104,10 @@ struct agent {
     uint64_t started_ms;
     uint64_t checkins_ok, checkins_failed;
     char last_refusal[64];
-    hc_signed replay; /* AGENT_FAULT_REPLAY: the captured headers */
+    char replay[4][160]; /* AGENT_FAULT_REPLAY: the captured authentication headers */
     char *replay_body;
+    devsession_state session;
+    int session_unsupported; /* the server has no sessions: sign every request */
     unsigned rng;
     /* status snapshot for other threads (agent_status) */
     pthread_mutex_t status_lock;
@@ -126,6 +129,12 @@ void key_release(agent *a, psa_key_id_t key);
 int net_hook_blocks(agent *a, const char *method, const char *path);
 /* cfg.net_hook after the request: r is the response (may change its body) or NULL (none). */
 void net_hook_after(agent *a, const char *method, const char *path, hc_response *r);
+
+/* ---- agent_session.c: device sessions (P-30..P-35) ---- */
+/* 0 when a session is open (opened now if needed), 1 when requests are signed instead, -1. */
+int session_ready(agent *a);
+/* Forgets the session (the server ended it or it expired): the next request opens another. */
+void session_drop(agent *a);
 
 /* ---- agent_enc.c: the device encryption key ---- */
 int enc_key_load(agent *a, char *err, size_t err_len); /* loads or makes enc.key, imports it */

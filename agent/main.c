@@ -16,7 +16,7 @@
 
 static const char *usage =
     "usage: tinymlops-agent --server URL --state-dir DIR [--enroll-token T] [--profile FILE]\n"
-    "         [--ca CA.pem]\n"
+    "         [--ca CA.pem] [--signed-requests]\n"
     "         [--root-key ROOT.pub ...] [--checkin-interval S] [--local-socket PATH]\n"
     "         [--slot-size BYTES] [--download-chunk BYTES] [--download-delay-ms MS]\n"
     "         [--health-inferences N] [--health-seconds S] [--max-trial-boots N] [--max-backoff "
@@ -61,6 +61,10 @@ static int parse(int argc, char **argv, agent_config *c, const char **roots,
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
             fputs(usage, stdout);
             exit(0);
+        }
+        if (strcmp(o, "--signed-requests") == 0) { /* no session (P-30): sign every request */
+            c->signed_requests = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "tinymlops-agent: %s needs a value\n%s", o, usage);

@@ -16,6 +16,12 @@
  *
  *   checkin_bench [--devices 1000,10000,100000] [--requests N] [--concurrency C]
  *                 [--threads T] [--cli PATH] [--store postgres:CONNINFO]
+ *                 [--auth signature|session]
+ *
+ * --auth session: every device has an open session (P-30..P-33), written into
+ * the store with the devices (a session costs one ECDSA verification to open,
+ * once a day by default; this measures the steady state), and requests carry
+ * a MAC and a counter instead of a signature.
  *
  * --store: a PostgreSQL database (libpq conninfo after "postgres:", e.g. the
  * TMO_STORE_URL of scripts/pg-test); each size runs in a new schema of it,
@@ -34,6 +40,7 @@
 #include <unistd.h>
 
 #include "devauth.h"
+#include "devsession.h"
 #include "http_client.h"
 #include "store.h"
 
@@ -107,6 +114,17 @@ static int derive_identities(identity *ids, size_t n)
 }
 
 static const char ADMIN_TOKEN[] = "tmoa_checkin_bench_token";
+static int session_mode; /* --auth session */
+
+/* Device i's session: id = the device id, key = SHA-256 of its private scalar (bench only). */
+static void session_of(const identity *id, st_session *ss)
+{
+    size_t n = 0;
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss->id, id->id, DEVSESSION_ID_LEN);
+    psa_hash_compute(PSA_ALG_SHA_256, id->priv, 32, ss->key, sizeof ss->key, &n);
+    ss->expires_at = INT64_MAX / 2;
+}
 
 static int hash_token(char hex[65])
 {
@@ -171,6 +189,10 @@ static int seed_store(const char *url, const identity *ids, size_t n)
         d.enrolled_at = 1;
         d.profile_json = (char *)profile;
         rc = ST(st, device_insert, &d);
+        st_session ss;
+        session_of(&ids[i], &ss);
+        if (rc == ST_OK && session_mode)
+            rc = ST(st, session_set, ids[i].id, &ss);
     }
     /* An admin token and one bundle (metadata and filler bytes: the server verified it on upload). */
     st_token t = {.created_at = 1};
@@ -198,9 +220,35 @@ static int seed_store(const char *url, const identity *ids, size_t n)
     return rc == ST_OK ? 0 : -1;
 }
 
+/* MACs every request in its device's session, counters in order. */
+static int premac(const identity *ids, request *reqs, size_t m)
+{
+    uint64_t counter = 0;
+    for (size_t j = 0; j < m; j++) {
+        size_t dev = reqs[j].device;
+        counter = j > 0 && reqs[j - 1].device == dev ? counter + 1 : 1;
+        st_session ss;
+        uint8_t mac[DEVSESSION_MAC_LEN];
+        char b64[64];
+        session_of(&ids[dev], &ss);
+        if (devsession_mac(ss.key, "POST", "/api/v1/device/checkin", ss.id, counter, BODY,
+                           strlen(BODY), mac) != 0)
+            return -1;
+        devauth_b64_encode(mac, sizeof mac, b64, sizeof b64);
+        request *r = &reqs[j];
+        snprintf(r->h.device, sizeof r->h.device, "X-TMO-Device: %s", ids[dev].id);
+        snprintf(r->h.timestamp, sizeof r->h.timestamp, "X-TMO-Session: %s", ss.id);
+        snprintf(r->h.nonce, sizeof r->h.nonce, "X-TMO-Counter: %llu", (unsigned long long)counter);
+        snprintf(r->h.signature, sizeof r->h.signature, "X-TMO-MAC: %s", b64);
+    }
+    return 0;
+}
+
 /* Signs every request (grouped by device: one key import per device). */
 static int presign(const identity *ids, request *reqs, size_t m)
 {
+    if (session_mode)
+        return premac(ids, reqs, m);
     uint64_t ts = hc_now_ms();
     for (size_t j = 0; j < m;) {
         psa_key_id_t k;
@@ -441,13 +489,17 @@ int main(int argc, char **argv)
             threads = atol(argv[i + 1]);
         else if (strcmp(argv[i], "--cli") == 0)
             cli = argv[i + 1];
+        else if (strcmp(argv[i], "--auth") == 0 && (strcmp(argv[i + 1], "session") == 0 ||
+                                                      strcmp(argv[i + 1], "signature") == 0))
+            session_mode = strcmp(argv[i + 1], "session") == 0;
         else if (strcmp(argv[i], "--store") == 0 && strncmp(argv[i + 1], "postgres:", 9) == 0 &&
                  strstr(argv[i + 1], "://") == NULL)
             pg = argv[i + 1] + 9;
         else {
             fprintf(stderr, "usage: checkin_bench [--devices 1000,10000,100000] [--requests N] "
                             "[--concurrency C] "
-                            "[--threads T] [--cli PATH] [--store postgres:CONNINFO]\n");
+                            "[--threads T] [--cli PATH] [--store postgres:CONNINFO] "
+                            "[--auth signature|session]\n");
             return 2;
         }
     }

@@ -17,7 +17,7 @@ static const char *usage =
     "       [--tick-ms MS] [--port-file FILE] [--access-log]\n"
     "       [--telemetry-raw-hours H] [--telemetry-keep-days D]\n"
     "       [--tls-cert CERT.pem --tls-key KEY.pem] [--max-client-connections N]\n"
-    "       [--rate-limit REQ_PER_S] [--rate-limit-loopback]\n"
+    "       [--rate-limit REQ_PER_S] [--rate-limit-loopback] [--session-ttl S]\n"
     "   or: tinymlops server init --db sqlite:PATH|postgres://USER@HOST/DB [--name NAME]";
 
 /*
@@ -106,6 +106,7 @@ int cmd_server(int argc, char **argv)
                                          {"max-client-connections", required_argument, NULL, 'M'},
                                          {"rate-limit", required_argument, NULL, 'L'},
                                          {"rate-limit-loopback", no_argument, NULL, 'B'},
+                                         {"session-ttl", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     server_config cfg;
@@ -197,6 +198,11 @@ int cmd_server(int argc, char **argv)
             break;
         case 'B':
             cfg.rate_limit_loopback = 1;
+            break;
+        case 'T':
+            if (number("--session-ttl", optarg, 30L * 86400, &v) != 0)
+                return CLI_USAGE;
+            cfg.session_ttl_s = v;
             break;
         case 'h':
             printf("usage: %s\n", usage);

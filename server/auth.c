@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "devauth.h"
+#include "devsession.h"
 #include "json_util.h"
 
 static const char *const role_names[] = {"none", "viewer", "operator", "admin"};
@@ -162,7 +163,14 @@ int auth_signed_record(srv *s, http_resp *r, const auth_signed *a)
     return 0;
 }
 
-int auth_device(srv *s, http_req *q, http_resp *r)
+static int refuse(http_resp *r, const char *code, const char *fmt, const char *arg)
+{
+    resp_error(r, 401, code, fmt, arg);
+    return -1;
+}
+
+/* A signed request (P-10..P-12): the device's key verifies the signature. */
+static int signed_request(srv *s, http_req *q, http_resp *r)
 {
     auth_signed a;
     if (auth_signed_parse(q, r, &a) != 0)
@@ -174,18 +182,88 @@ int auth_device(srv *s, http_req *q, http_resp *r)
         resp_store_error(r);
         return -1;
     }
-    if (rc != ST_OK) {
-        resp_error(r, 401, "unknown_device", "device %s is not enrolled", a.id);
+    if (rc != ST_OK)
+        return refuse(r, "unknown_device", "device %s is not enrolled", a.id);
+    if (revoked_at != 0)
+        return refuse(r, "device_revoked", "device %s was revoked", a.id);
+    if (auth_signed_check(s, q, r, pub, &a) != 0)
         return -1;
-    }
-    if (revoked_at != 0) {
-        resp_error(r, 401, "device_revoked", "device %s was revoked at %lld", a.id,
-                   (long long)revoked_at);
-        return -1;
-    }
-    if (auth_signed_check(s, q, r, pub, &a) != 0 || auth_signed_record(s, r, &a) != 0)
-        return -1;
-    q->role = ROLE_NONE;
     st_copy(q->principal, sizeof q->principal, a.id);
+    q->guard.kind = 1;
+    st_copy(q->guard.value, sizeof q->guard.value, a.nonce);
+    return 0;
+}
+
+/* A session request (P-33, P-34): the session key verifies the MAC of a fresh counter. */
+static int session_request(srv *s, http_req *q, http_resp *r)
+{
+    const char *id = http_header(q, "X-TMO-Device"), *sid = http_header(q, "X-TMO-Session");
+    const char *ctr_text = http_header(q, "X-TMO-Counter"), *mac_b64 = http_header(q, "X-TMO-MAC");
+    uint64_t counter;
+    uint8_t mac[DEVSESSION_MAC_LEN + 4], want[DEVSESSION_MAC_LEN];
+    if (!lower_hex(id, DEVAUTH_ID_LEN) || !lower_hex(sid, DEVSESSION_ID_LEN) ||
+        !parse_ms(ctr_text, &counter) || counter == 0 || counter > (uint64_t)INT64_MAX / 2 ||
+        mac_b64 == NULL || strlen(mac_b64) > 64 ||
+        devauth_b64_decode(mac_b64, mac, sizeof mac) != DEVSESSION_MAC_LEN)
+        return refuse(r, "unauthorized",
+                      "session request headers missing or malformed (X-TMO-Device, "
+                      "X-TMO-Session, X-TMO-Counter 1..2^62, X-TMO-MAC)%s",
+                      "");
+    st_session ss;
+    int rc = ST(s->st, session_get, id, &ss);
+    if (rc == ST_ERROR) {
+        resp_store_error(r);
+        return -1;
+    }
+    if (rc != ST_OK)
+        return refuse(r, "unknown_device", "device %s is not enrolled", id);
+    if (ss.revoked_at != 0)
+        return refuse(r, "device_revoked", "device %s was revoked", id);
+    if (ss.id[0] == '\0' || strcmp(ss.id, sid) != 0)
+        return refuse(r, "unknown_session", "session %s is not the device's session (P-34)", sid);
+    if (ss.expires_at <= srv_now_ms())
+        return refuse(r, "session_expired", "session %s has expired (P-34)", sid);
+    int bad = devsession_mac(ss.key, q->method, q->raw_uri, sid, counter, q->body, q->body_len,
+                             want) != 0 ||
+              !devsession_equal(mac, want, DEVSESSION_MAC_LEN);
+    memset(&ss.key, 0, sizeof ss.key);
+    if (bad)
+        return refuse(r, "bad_signature", "MAC does not verify for session %s", sid);
+    if ((int64_t)counter <= ss.counter)
+        return refuse(r, "replayed_request", "counter %s was already used", ctr_text);
+    st_copy(q->principal, sizeof q->principal, id);
+    q->guard.kind = 2;
+    st_copy(q->guard.value, sizeof q->guard.value, sid);
+    q->guard.counter = (int64_t)counter;
+    return 0;
+}
+
+int auth_device(srv *s, http_req *q, http_resp *r)
+{
+    q->role = ROLE_NONE;
+    q->guard.kind = 0;
+    return http_header(q, "X-TMO-Session") != NULL ? session_request(s, q, r)
+                                                   : signed_request(s, q, r);
+}
+
+int auth_guard_record(srv *s, http_req *q, http_resp *r)
+{
+    if (q->guard.kind == 1) {
+        auth_signed a;
+        memset(&a, 0, sizeof a);
+        st_copy(a.id, sizeof a.id, q->principal);
+        st_copy(a.nonce, sizeof a.nonce, q->guard.value);
+        return auth_signed_record(s, r, &a);
+    }
+    if (q->guard.kind != 2)
+        return 0;
+    int rc = ST(s->st, session_use, q->principal, q->guard.value, q->guard.counter, srv_now_ms());
+    if (rc == ST_CONFLICT) /* a concurrent request with this counter, or the session just ended */
+        return refuse(r, "replayed_request", "counter of session %s was already used",
+                      q->guard.value);
+    if (rc != ST_OK) {
+        resp_store_error(r);
+        return -1;
+    }
     return 0;
 }

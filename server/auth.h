@@ -46,11 +46,23 @@ int auth_signed_check(srv *s, http_req *q, http_resp *r, const uint8_t pub[DEVAU
 int auth_signed_record(srv *s, http_resp *r, const auth_signed *a);
 
 /*
- * Checks a device request signature in P-12's order (unknown or revoked
- * device, stale timestamp, replayed nonce, bad signature) and records the nonce. On
- * success sets q->principal to the device id and returns 0; otherwise sends
- * the 401 with the P-3 code and returns -1.
+ * Authenticates a device request, signed (P-10..P-12: unknown or revoked
+ * device, stale timestamp, replayed nonce, bad signature, in that order) or
+ * in a session (X-TMO-Session, P-33, P-34: unknown or revoked device,
+ * unknown or expired session, bad MAC, counter not above the last one). On
+ * success sets q->principal to the device id and q->guard to the nonce or
+ * counter, not yet recorded, and returns 0; otherwise sends the 401 with the
+ * P-3 code and returns -1.
  */
 int auth_device(srv *s, http_req *q, http_resp *r);
+
+/*
+ * Records q->guard: the nonce (P-12) or the session counter (P-34). A
+ * handler with its own write transaction calls it inside it, so a request
+ * that is rolled back (or whose replica dies before commit) leaves no trace
+ * and can be retried as is; the router calls it before other handlers. 0,
+ * or -1 with 401 replayed_request (a concurrent copy won) or 500 sent.
+ */
+int auth_guard_record(srv *s, http_req *q, http_resp *r);
 
 #endif

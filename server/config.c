@@ -25,6 +25,7 @@ void server_config_defaults(server_config *c)
     c->telemetry_keep_days = 30;
     c->max_client_conns = 1024;
     c->rate_limit = 50;
+    c->session_ttl_s = 86400;
 }
 
 int server_parse_waves(const char *text, int *waves, size_t *count, char *err, size_t err_len)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "deploy_ctl.h"
 #include "enc_key.h"
 #include "handlers.h"
@@ -129,8 +130,8 @@ static int parse(json_t *in, checkin *c, http_resp *r)
     if (parse_slots(in, c, r) != 0 || parse_reports(in, c, r) != 0)
         return -1;
     char enc_err[120];
-    c->has_enc = enc_key_parse(json_object_get(in, "enc_public_key"), c->enc, enc_err,
-                               sizeof enc_err);
+    c->has_enc =
+        enc_key_parse(json_object_get(in, "enc_public_key"), c->enc, enc_err, sizeof enc_err);
     if (c->has_enc < 0)
         return bad(r, enc_err);
     json_t *profile = json_object_get(in, "profile");
@@ -228,6 +229,10 @@ HANDLER(h_device_checkin)
         goto out;
     if (ST(s->st, begin, ST_TX_WRITE) != ST_OK) {
         resp_store_error(r);
+        goto out;
+    }
+    if (auth_guard_record(s, q, r) != 0) { /* the nonce or counter commits with the check-in */
+        ST0(s->st, rollback);
         goto out;
     }
     json_t *desired = apply(s, q->principal, &c);

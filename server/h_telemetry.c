@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "devauth.h"
 #include "handlers.h"
 #include "json_util.h"
@@ -155,6 +156,10 @@ HANDLER(h_device_telemetry)
     tel_profiles profiles = {.n = 0};
     int64_t now = srv_now_ms();
     int rc = ST(s->st, begin, ST_TX_WRITE);
+    if (rc == ST_OK && auth_guard_record(s, q, r) != 0) { /* commits with the reports */
+        ST0(s->st, rollback);
+        goto out;
+    }
     if (rc == ST_OK)
         rc = tel_rules_load(s->st, &rules);
     for (size_t i = 0; rc == ST_OK && i < json_array_size(reports); i++)

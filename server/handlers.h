@@ -21,6 +21,10 @@ HANDLER(h_enroll_token_list);
 HANDLER(h_enroll_token_revoke);
 /* h_enroll.c */
 HANDLER(h_device_enroll);
+/* h_session.c */
+HANDLER(h_session_challenge);
+HANDLER(h_session_open);
+HANDLER(h_session_end);
 /* h_checkin.c */
 HANDLER(h_device_checkin);
 /* h_devices.c */

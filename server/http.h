@@ -32,6 +32,12 @@ typedef struct http_req {
     /* Set by authentication. */
     int role;           /* auth_role of an admin token, 0 for devices */
     char principal[72]; /* admin token name, or device id */
+    /* A device request's replay guard, recorded by auth_guard_record (auth.h). */
+    struct {
+        int kind;       /* 0 none, 1 nonce (signed request), 2 counter (session request) */
+        char value[40]; /* the nonce, or the session id */
+        int64_t counter;
+    } guard;
 } http_req;
 
 typedef struct http_resp {

@@ -21,12 +21,15 @@ const route router_routes[] = {
     {"GET", V1 "/enrollment-tokens", ROUTE_OPERATOR, 0, h_enroll_token_list},
     {"DELETE", V1 "/enrollment-tokens/{id}", ROUTE_OPERATOR, 0, h_enroll_token_revoke},
     {"POST", V1 "/device/enroll", ROUTE_PUBLIC, 0, h_device_enroll},
-    {"POST", V1 "/device/checkin", ROUTE_DEVICE, 0, h_device_checkin},
+    {"POST", V1 "/device/session/challenge", ROUTE_PUBLIC, 0, h_session_challenge},
+    {"POST", V1 "/device/session", ROUTE_PUBLIC, 0, h_session_open},
+    {"POST", V1 "/device/checkin", ROUTE_DEVICE_TX, 0, h_device_checkin},
     {"GET", V1 "/device/bundles/{id}", ROUTE_DEVICE, 0, h_device_bundle_download},
     {"GET", V1 "/devices", ROUTE_VIEWER, 0, h_devices_list},
     {"GET", V1 "/devices/{id}", ROUTE_VIEWER, 0, h_device_show},
     {"PATCH", V1 "/devices/{id}", ROUTE_OPERATOR, 0, h_device_patch},
     {"POST", V1 "/devices/{id}/revoke", ROUTE_OPERATOR, 0, h_device_revoke},
+    {"DELETE", V1 "/devices/{id}/session", ROUTE_OPERATOR, 0, h_session_end},
     {"POST", V1 "/bundles", ROUTE_OPERATOR, 1, h_bundle_upload},
     {"GET", V1 "/bundles", ROUTE_VIEWER, 0, h_bundles_list},
     {"GET", V1 "/bundles/{id}", ROUTE_VIEWER, 0, h_bundle_show},
@@ -43,7 +46,7 @@ const route router_routes[] = {
     {"POST", V1 "/deployments/{id}/abort", ROUTE_OPERATOR, 0, h_deploy_abort},
     {"POST", V1 "/deployments/{id}/rollback", ROUTE_OPERATOR, 0, h_deploy_rollback},
     /* Telemetry and alerts (h_telemetry.c, h_alerts.c, docs/protocol.md P-21..P-27). */
-    {"POST", V1 "/device/telemetry", ROUTE_DEVICE, 0, h_device_telemetry},
+    {"POST", V1 "/device/telemetry", ROUTE_DEVICE_TX, 0, h_device_telemetry},
     {"GET", V1 "/telemetry", ROUTE_VIEWER, 0, h_telemetry_query},
     {"GET", V1 "/telemetry/reports", ROUTE_VIEWER, 0, h_telemetry_reports},
     {"GET", V1 "/alerts", ROUTE_VIEWER, 0, h_alerts_list},
@@ -122,7 +125,9 @@ static int authenticate(srv *s, const route *rt, http_req *q, http_resp *r)
         return auth_admin(s, q, r, ROLE_OPERATOR);
     case ROUTE_ADMIN:
         return auth_admin(s, q, r, ROLE_ADMIN);
-    case ROUTE_DEVICE:
+    case ROUTE_DEVICE: /* no transaction of its own: the guard is recorded now */
+        return auth_device(s, q, r) != 0 ? -1 : auth_guard_record(s, q, r);
+    case ROUTE_DEVICE_TX:
         return auth_device(s, q, r);
     }
     return -1;

@@ -16,7 +16,8 @@ typedef enum {
     ROUTE_VIEWER,   /* admin token, any role */
     ROUTE_OPERATOR, /* admin token, operator or admin */
     ROUTE_ADMIN,    /* admin token, admin */
-    ROUTE_DEVICE    /* device signature (P-10..P-12) */
+    ROUTE_DEVICE,   /* device signature (P-10..P-12) or session MAC (P-33) */
+    ROUTE_DEVICE_TX /* the same; the handler records the replay guard in its own transaction */
 } route_auth;
 
 typedef void (*route_fn)(srv *s, http_req *q, http_resp *r);

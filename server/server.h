@@ -32,6 +32,7 @@ typedef struct server_config {
     unsigned max_client_conns; /* open connections per client address */
     double rate_limit;         /* requests/s per client address, 0 = none */
     int rate_limit_loopback;   /* also limit clients on 127.0.0.0/8 and ::1 */
+    int64_t session_ttl_s; /* lifetime of a device session (P-32) */
     /* HTTPS: PEM files of the certificate (chain) and its private key; NULL = plain HTTP */
     const char *tls_cert_path, *tls_key_path;
 } server_config;

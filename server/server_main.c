@@ -155,6 +155,11 @@ int server_run(const server_config *cfg)
         fprintf(stderr, "tinymlops server: %s\n", err);
         return 1;
     }
+    if (srv_session_secret_load(&s) != 0) {
+        fprintf(stderr, "tinymlops server: cannot load the session secret: %s\n", store_error());
+        store_close(s.st);
+        return 1;
+    }
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);

@@ -13,12 +13,22 @@
 #define SRV_DEVICE_BODY_MAX (256 * 1024) /* device and admin JSON bodies */
 #define SRV_ASSIGNMENT_SCAN 64           /* newest assignments considered for `desired` */
 
+#define SRV_SESSION_SECRET_LEN 32
+
 typedef struct srv {
     store *st;
     server_config cfg;
     uint8_t roots[SERVER_MAX_ROOTS][65];
     size_t root_count;
+    uint8_t session_secret[SRV_SESSION_SECRET_LEN]; /* session challenges (P-30), per fleet */
 } srv;
+
+/*
+ * Loads the fleet's session secret from the store into s, creating it when
+ * this is the fleet's first server (every replica then reads the same one).
+ * 0 on success.
+ */
+int srv_session_secret_load(srv *s);
 
 /*
  * Device-supplied counters are bounded at ingestion (SRV_COUNTER_INPUT_MAX

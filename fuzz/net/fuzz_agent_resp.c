@@ -8,11 +8,13 @@
  * request from the input, and a fake clock that makes every step due.
  *
  * Input: response blocks separated by a line "-----". Each block is
- * "KIND STATUS\n" (KIND: enroll, checkin, download or other; STATUS a
+ * "KIND STATUS\n" (KIND: enroll, checkin, download, other or session; STATUS a
  * number, or "-" for an unreachable server), header lines, an empty line
  * and the body. A request takes the next block of its kind. A first line
  * "fresh" starts the agent not enrolled (it enrolls first), anything else
- * enrolled. The agent is put back to the same state before each input
+ * enrolled. Session requests (P-30, P-31) take "session" blocks; with none
+ * queued they get 404, as from a server without sessions, and the agent
+ * signs every request. The agent is put back to the same state before each input
  * (its files too when an update got past the download).
  *
  * Asserts: agent_step returns a wait or AGENT_FATAL, the job never runs
@@ -34,7 +36,8 @@
 
 #include "corpus_replay.h"
 
-#define KINDS 4
+#define KINDS 5
+#define KIND_SESSION 4
 #define MAX_BLOCKS 24
 #define MAX_STEPS 10
 #define SLOT_SIZE (64u << 10)
@@ -45,7 +48,7 @@ typedef struct block {
     size_t body_len;
 } block;
 
-static const char *const kinds[KINDS] = {"enroll", "checkin", "download", "other"};
+static const char *const kinds[KINDS] = {"enroll", "checkin", "download", "other", "session"};
 static char dir[64];
 static char root_pub[128];
 static agent *A;
@@ -85,6 +88,8 @@ static int kind_of(const char *path)
         return 0;
     if (strcmp(path, "/api/v1/device/checkin") == 0)
         return 1;
+    if (strncmp(path, "/api/v1/device/session", 22) == 0)
+        return KIND_SESSION;
     if (strncmp(path, "/api/v1/device/bundles/", 23) == 0 || path[0] == '/')
         return strstr(path, "telemetry") != NULL ? 3 : 2;
     return 3;
@@ -98,6 +103,11 @@ static int transport(void *ctx, const char *method, const char *path, const void
     (void)body;
     (void)len;
     int k = kind_of(path);
+    if (k == KIND_SESSION && taken[k] >= queued[k]) {
+        out->status = 404;
+        static const char none[] = "{\"error\":{\"code\":\"not_found\",\"message\":\"no route\"}}";
+        return hc_response_append(out, none, sizeof none - 1);
+    }
     if (taken[k] >= queued[k])
         return -1;
     const block *b = &queue[k][taken[k]++];

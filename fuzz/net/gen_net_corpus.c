@@ -156,6 +156,15 @@ static void server_seeds(const char *report_path)
              "/device/checkin\nX-Fuzz-Sign: b\n\n{\"runtime_version\":\"0.1.0\"}",
              pub_b, pub_b);
     puts_seed(k, "valid-enroll-then-checkin", text);
+    puts_seed(k, "valid-session-checkins",
+              "POST " V1 "/device/checkin\nX-Fuzz-Session: a\n\n{\"nv_counter\":0}\n-----\n"
+              "POST " V1 "/device/telemetry\nX-Fuzz-Session: a\n\n{\"reports\":[]}\n-----\n"
+              "GET " V1 "/device/bundles/1\nX-Fuzz-Session: a\nRange: bytes=0-9\n\n");
+    puts_seed(k, "session-challenge-and-open",
+              "POST " V1 "/device/session/challenge\n\n{\"device_id\":\"00\"}\n-----\n"
+              "POST " V1 "/device/session\n\n{\"device_id\":\"0123456789abcdef0123456789abcdef\","
+              "\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYX\",\"ecdh_public_key\":\"BAAA\","
+              "\"signature\":\"AAAA\"}");
     snprintf(text, sizeof text,
              "POST " V1 "/device/enroll\nX-Fuzz-Sign: b\n\n{\"token\":\"" NS_ENROLL_EXPIRED
              "\",\"public_key\":\"%s\",\"profile\":" PROFILE "}",
@@ -325,6 +334,26 @@ static void agent_seeds(void)
     puts_seed(k, "checkin-unknown-device",
               "checkin 401\n\n{\"error\":{\"code\":\"unknown_device\",\"message\":\"m\"}}");
     puts_seed(k, "checkin-unreachable", "checkin -\n\n-----\ncheckin 503\n\nnot json");
+    /* A session (P-30..P-32): any valid P-256 point as the server's ECDH key will do here. */
+    host_key b_key;
+    char point[128];
+    ns_key('b', &b_key);
+    devauth_b64_encode(b_key.pub, sizeof b_key.pub, point, sizeof point);
+    snprintf(text, sizeof text,
+             "session 200\n\n{\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYX\","
+             "\"expires_at\":1700000060000}\n-----\n"
+             "session 201\n\n{\"session_id\":\"0123456789abcdef0123456789abcdef\","
+             "\"ecdh_public_key\":\"%s\",\"expires_at\":1700086400000}\n-----\n"
+             "checkin 401\n\n{\"error\":{\"code\":\"session_expired\",\"message\":\"m\"}}"
+             "\n-----\nsession 200\n\n{\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYX\"}"
+             "\n-----\nsession 201\n\n{\"session_id\":\"fedcba9876543210fedcba9876543210\","
+             "\"ecdh_public_key\":\"%s\"}\n-----\ncheckin 200\n\n{\"desired\":null}",
+             point, point);
+    puts_seed(k, "valid-session-expired-reopened", text);
+    puts_seed(k, "session-bad-point",
+              "session 200\n\n{\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYX\"}\n-----\n"
+              "session 201\n\n{\"session_id\":\"0123456789abcdef0123456789abcdef\","
+              "\"ecdh_public_key\":\"BAAA\"}\n-----\ncheckin 200\n\n{\"desired\":null}");
     size_t len = 0;
     uint8_t *b = ns_bundle("1.0.0", 1, &len);
     uint8_t digest[32];

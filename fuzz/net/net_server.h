@@ -10,7 +10,8 @@
  * "-----"; each is "METHOD URI\n", header lines "Name: value\n", an empty
  * line and the body (the rest). Pseudo-header "X-Fuzz-Sign: a" (or "b")
  * makes the harness sign the request as device a (or b) (P-10..P-12; also
- * enrollments, P-8); "@DIGEST@" in a body is replaced by the set-up
+ * enrollments, P-8); "X-Fuzz-Session: a" MACs it in device a's session
+ * (P-33; the counter is the request's index + 1); "@DIGEST@" in a body is replaced by the set-up
  * bundle's digest. Known secrets: NS_TOKEN_* below.
  */
 #ifndef TMO_FUZZ_NET_SERVER_H

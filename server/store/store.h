@@ -94,6 +94,17 @@ typedef struct st_device_filter {
     int exclude_revoked; /* 1: only devices that are not revoked */
 } st_device_filter;
 
+/* A device's session (docs/protocol.md P-30..P-35). */
+#define ST_SESSION_ID_LEN 32
+#define ST_SESSION_KEY_LEN 32
+typedef struct st_session {
+    char id[ST_SESSION_ID_LEN + 1]; /* "" when the device has none */
+    uint8_t key[ST_SESSION_KEY_LEN];
+    int64_t expires_at;
+    int64_t counter;    /* highest request counter accepted */
+    int64_t revoked_at; /* the device's (filled by session_get) */
+} st_session;
+
 /* What a device reported at check-in, applied by device_checkin. */
 typedef struct st_checkin {
     int64_t now;
@@ -289,8 +300,23 @@ typedef struct store_ops {
     int (*device_get)(store *s, const char *id, st_device *out);
     /* The signing key and revocation time (0 = not revoked) request authentication needs. */
     int (*device_pubkey)(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at);
-    /* Sets revoked_at and the reason (first revocation wins); ST_NOT_FOUND when no such device. */
+    /*
+     * Sets revoked_at and the reason (first revocation wins) and ends the device's session;
+     * ST_NOT_FOUND when no such device.
+     */
     int (*device_revoke)(store *s, const char *id, int64_t now, const char *reason);
+    /* ---- device sessions (migration 0004) ---- */
+    /* Replaces the device's session with s->id, key, expires_at (counter starts at 0). */
+    int (*session_set)(store *s, const char *device, const st_session *ss);
+    /* The device's session (id "" when none) and revocation; ST_NOT_FOUND: no such device. */
+    int (*session_get)(store *s, const char *device, st_session *out);
+    /*
+     * Accepts request counter `counter` of session `session` when it is above every counter
+     * accepted before and the session is unexpired at now; ST_CONFLICT otherwise (a replay, a
+     * stale or ended session).
+     */
+    int (*session_use)(store *s, const char *device, const char *session, int64_t counter,
+                       int64_t now);
     int (*device_list)(store *s, const st_device_filter *f, st_device_cb cb, void *ctx);
     int (*device_count)(store *s, const st_device_filter *f, int64_t *count);
     int (*device_set_group)(store *s, const char *id, const char *group);

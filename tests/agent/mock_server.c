@@ -204,6 +204,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strcmp(url, "/api/v1/device/enroll") == 0)
         return enroll(m, c, url, u);
+    if (strncmp(url, "/api/v1/device/session", 22) == 0) /* a server without sessions (P-30) */
+        return error(c, 404, "not_found");
     enum MHD_Result ret;
     if (authenticate(m, c, method, url, u, &ret) != 0)
         return ret;

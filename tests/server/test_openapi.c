@@ -72,6 +72,7 @@ static const char *auth_name(route_auth a)
     case ROUTE_ADMIN:
         return "admin";
     case ROUTE_DEVICE:
+    case ROUTE_DEVICE_TX: /* the same credentials; only where the guard is recorded differs */
         return "device";
     }
     return "?";

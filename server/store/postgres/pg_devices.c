@@ -11,6 +11,10 @@ int postgres_device_get(store *s, const char *id, st_device *out);
 int postgres_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN],
                            int64_t *revoked_at);
 int postgres_device_revoke(store *s, const char *id, int64_t now, const char *reason);
+int postgres_session_set(store *s, const char *device, const st_session *ss);
+int postgres_session_get(store *s, const char *device, st_session *out);
+int postgres_session_use(store *s, const char *device, const char *session, int64_t counter,
+                         int64_t now);
 int postgres_device_list(store *s, const st_device_filter *f, st_device_cb cb, void *ctx);
 int postgres_device_count(store *s, const st_device_filter *f, int64_t *count);
 int postgres_device_set_group(store *s, const char *id, const char *group);
@@ -40,7 +44,17 @@ static const char SQL_DEVICE_GET_LOCK[] = DEVICE_COLUMNS " WHERE d.id = $1 FOR U
 static const char SQL_DEVICE_PUBKEY[] = "SELECT public_key, revoked_at FROM devices WHERE id = $1";
 static const char SQL_DEVICE_REVOKE[] =
     "UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END, "
-    "revoked_reason = CASE WHEN revoked_at = 0 THEN $2 ELSE revoked_reason END WHERE id = $3";
+    "revoked_reason = CASE WHEN revoked_at = 0 THEN $2 ELSE revoked_reason END, "
+    "session_id = '', session_key = NULL, session_expires = 0 WHERE id = $3";
+static const char SQL_SESSION_SET[] =
+    "UPDATE devices SET session_id = $1, session_key = $2, session_expires = $3, "
+    "session_counter = 0 WHERE id = $4";
+static const char SQL_SESSION_GET[] =
+    "SELECT session_id, session_key, session_expires, session_counter, revoked_at "
+    "FROM devices WHERE id = $1";
+static const char SQL_SESSION_USE[] =
+    "UPDATE devices SET session_counter = $3 WHERE id = $1 AND session_id = $2 AND "
+    "session_id != '' AND session_counter < $3 AND session_expires > $4 AND revoked_at = 0";
 static const char SQL_DEVICE_LIST[] =
     DEVICE_COLUMNS DEVICE_WHERE " ORDER BY d.id LIMIT nullif($5, 0) OFFSET $6";
 static const char SQL_DEVICE_COUNT[] = "SELECT count(*) FROM devices d" DEVICE_WHERE;
@@ -261,4 +275,61 @@ int postgres_device_checkin(store *s, const char *id, const st_checkin *ck)
     int64_t n = 0;
     int rc = pg_run(c, SQL_DEVICE_CHECKIN, &p, "device_checkin", &n);
     return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
+}
+
+int postgres_session_set(store *s, const char *device, const st_session *ss)
+{
+    pg_conn *c = pg_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    pg_params p = {0};
+    pp_text(&p, ss->id);
+    pp_bytes(&p, ss->key, ss->id[0] != '\0' ? ST_SESSION_KEY_LEN : 0);
+    pp_int(&p, ss->id[0] != '\0' ? ss->expires_at : 0);
+    pp_text(&p, device);
+    int64_t n = 0;
+    int rc = pg_run(c, SQL_SESSION_SET, &p, "session_set", &n);
+    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
+}
+
+int postgres_session_get(store *s, const char *device, st_session *out)
+{
+    pg_conn *c = pg_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    pg_params p = {0};
+    pp_text(&p, device);
+    PGresult *r;
+    memset(out, 0, sizeof *out);
+    int rc = pg_one(c, SQL_SESSION_GET, &p, "session_get", &r);
+    if (rc == ST_OK) {
+        pg_copy(r, 0, 0, out->id, sizeof out->id);
+        size_t n = 0;
+        const uint8_t *key = pg_bytes(r, 0, 1, &n);
+        if (key != NULL && n == ST_SESSION_KEY_LEN)
+            memcpy(out->key, key, ST_SESSION_KEY_LEN);
+        else
+            out->id[0] = '\0'; /* no usable key: no session */
+        out->expires_at = pg_int(r, 0, 2);
+        out->counter = pg_int(r, 0, 3);
+        out->revoked_at = pg_int(r, 0, 4);
+    }
+    PQclear(r);
+    return rc;
+}
+
+int postgres_session_use(store *s, const char *device, const char *session, int64_t counter,
+                         int64_t now)
+{
+    pg_conn *c = pg_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    pg_params p = {0};
+    pp_text(&p, device);
+    pp_text(&p, session);
+    pp_int(&p, counter);
+    pp_int(&p, now);
+    int64_t n = 0;
+    int rc = pg_run(c, SQL_SESSION_USE, &p, "session_use", &n);
+    return rc == ST_OK && n == 0 ? ST_CONFLICT : rc;
 }

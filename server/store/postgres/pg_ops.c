@@ -25,6 +25,9 @@ DECLARE(int, device_insert, const st_device *d)
 DECLARE(int, device_get, const char *id, st_device *out)
 DECLARE(int, device_pubkey, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at)
 DECLARE(int, device_revoke, const char *id, int64_t now, const char *reason)
+DECLARE(int, session_set, const char *device, const st_session *ss)
+DECLARE(int, session_get, const char *device, st_session *out)
+DECLARE(int, session_use, const char *device, const char *session, int64_t counter, int64_t now)
 DECLARE(int, device_list, const st_device_filter *f, st_device_cb cb, void *ctx)
 DECLARE(int, device_count, const st_device_filter *f, int64_t *count)
 DECLARE(int, device_set_group, const char *id, const char *group)
@@ -83,17 +86,18 @@ DECLARE(int, device_enc_key_get, const char *device, uint8_t pub[ST_PUBKEY_LEN])
         OP(commit), OP(rollback), OP(token_insert), OP(token_find), OP(token_list),                \
         OP(token_revoke), OP(enroll_insert), OP(enroll_find), OP(enroll_use), OP(enroll_list),     \
         OP(enroll_revoke), OP(device_insert), OP(device_get), OP(device_pubkey),                   \
-        OP(device_revoke), OP(device_list), OP(device_count), OP(device_set_group),                \
-        OP(device_set_tags), OP(device_checkin), OP(nonce_record), OP(nonce_seen),                 \
-        OP(nonce_prune), OP(bundle_insert), OP(bundle_get), OP(bundle_by_digest), OP(bundle_list), \
-        OP(bundle_read), OP(bundle_set_rank), OP(deployment_insert), OP(deployment_get),           \
-        OP(deployment_list), OP(deployment_update), OP(assignment_insert), OP(assignment_get),     \
-        OP(assignment_update), OP(assignments_of_device), OP(assignments_of_deployment),           \
-        OP(assignment_counts), OP(assignment_cancel_pending), OP(report_insert), OP(report_scan),  \
-        OP(report_delete), OP(report_prune), OP(tdevice_get), OP(devices_silent),                  \
-        OP(alert_insert), OP(alert_get), OP(alert_active), OP(alert_update), OP(alert_list),       \
-        OP(alert_count), OP(setting_get), OP(setting_set), OP(gate_set), OP(gate_get),             \
-        OP(gate_result), OP(device_enc_key_set), OP(device_enc_key_get),                           \
+        OP(device_revoke), OP(session_set), OP(session_get), OP(session_use), OP(device_list),     \
+        OP(device_count), OP(device_set_group), OP(device_set_tags), OP(device_checkin),           \
+        OP(nonce_record), OP(nonce_seen), OP(nonce_prune), OP(bundle_insert), OP(bundle_get),      \
+        OP(bundle_by_digest), OP(bundle_list), OP(bundle_read), OP(bundle_set_rank),               \
+        OP(deployment_insert), OP(deployment_get), OP(deployment_list), OP(deployment_update),     \
+        OP(assignment_insert), OP(assignment_get), OP(assignment_update),                          \
+        OP(assignments_of_device), OP(assignments_of_deployment), OP(assignment_counts),           \
+        OP(assignment_cancel_pending), OP(report_insert), OP(report_scan), OP(report_delete),      \
+        OP(report_prune), OP(tdevice_get), OP(devices_silent), OP(alert_insert), OP(alert_get),    \
+        OP(alert_active), OP(alert_update), OP(alert_list), OP(alert_count), OP(setting_get),      \
+        OP(setting_set), OP(gate_set), OP(gate_get), OP(gate_result), OP(device_enc_key_set),      \
+        OP(device_enc_key_get),                                                                    \
     }
 
 const store_ops postgres_store_ops = PG_OPS("postgres");

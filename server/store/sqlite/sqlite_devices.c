@@ -10,6 +10,10 @@ int sqlite_device_insert(store *s, const st_device *d);
 int sqlite_device_get(store *s, const char *id, st_device *out);
 int sqlite_device_pubkey(store *s, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at);
 int sqlite_device_revoke(store *s, const char *id, int64_t now, const char *reason);
+int sqlite_session_set(store *s, const char *device, const st_session *ss);
+int sqlite_session_get(store *s, const char *device, st_session *out);
+int sqlite_session_use(store *s, const char *device, const char *session, int64_t counter,
+                       int64_t now);
 int sqlite_device_list(store *s, const st_device_filter *f, st_device_cb cb, void *ctx);
 int sqlite_device_count(store *s, const st_device_filter *f, int64_t *count);
 int sqlite_device_set_group(store *s, const char *id, const char *group);
@@ -37,7 +41,17 @@ static const char SQL_DEVICE_GET[] = "SELECT " DEVICE_COLUMNS " FROM devices d W
 static const char SQL_DEVICE_PUBKEY[] = "SELECT public_key, revoked_at FROM devices WHERE id = ?";
 static const char SQL_DEVICE_REVOKE[] =
     "UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ?1 ELSE revoked_at END, "
-    "revoked_reason = CASE WHEN revoked_at = 0 THEN ?2 ELSE revoked_reason END WHERE id = ?3";
+    "revoked_reason = CASE WHEN revoked_at = 0 THEN ?2 ELSE revoked_reason END, "
+    "session_id = '', session_key = NULL, session_expires = 0 WHERE id = ?3";
+static const char SQL_SESSION_SET[] =
+    "UPDATE devices SET session_id = ?1, session_key = ?2, session_expires = ?3, "
+    "session_counter = 0 WHERE id = ?4";
+static const char SQL_SESSION_GET[] =
+    "SELECT session_id, session_key, session_expires, session_counter, revoked_at "
+    "FROM devices WHERE id = ?";
+static const char SQL_SESSION_USE[] =
+    "UPDATE devices SET session_counter = ?3 WHERE id = ?1 AND session_id = ?2 AND "
+    "session_id != '' AND session_counter < ?3 AND session_expires > ?4 AND revoked_at = 0";
 static const char SQL_DEVICE_LIST[] =
     "SELECT " DEVICE_COLUMNS " FROM devices d" DEVICE_WHERE " ORDER BY d.id LIMIT ?4 OFFSET ?5";
 static const char SQL_DEVICE_COUNT[] = "SELECT count(*) FROM devices d" DEVICE_WHERE;
@@ -298,5 +312,65 @@ int sqlite_device_checkin(store *s, const char *id, const st_checkin *ck)
     int rc = sq_run(c, st, "device_checkin");
     if (rc == ST_OK && sqlite3_changes(c->db) == 0)
         return ST_NOT_FOUND;
+    return rc;
+}
+
+int sqlite_session_set(store *s, const char *device, const st_session *ss)
+{
+    sq_conn *c = sq_conn_get(s);
+    sqlite3_stmt *st = c != NULL ? sq_stmt(c, SQL_SESSION_SET) : NULL;
+    if (st == NULL)
+        return ST_ERROR;
+    sq_text(st, 1, ss->id);
+    if (ss->id[0] != '\0')
+        sqlite3_bind_blob(st, 2, ss->key, ST_SESSION_KEY_LEN, SQLITE_TRANSIENT);
+    sq_int(st, 3, ss->id[0] != '\0' ? ss->expires_at : 0);
+    sq_text(st, 4, device);
+    int rc = sq_run(c, st, "session_set");
+    if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
+    return rc;
+}
+
+int sqlite_session_get(store *s, const char *device, st_session *out)
+{
+    sq_conn *c = sq_conn_get(s);
+    sqlite3_stmt *st = c != NULL ? sq_stmt(c, SQL_SESSION_GET) : NULL;
+    if (st == NULL)
+        return ST_ERROR;
+    sq_text(st, 1, device);
+    memset(out, 0, sizeof *out);
+    int rc = sqlite3_step(st), out_rc = ST_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        sq_col_copy(st, 0, out->id, sizeof out->id);
+        if (sqlite3_column_bytes(st, 1) == ST_SESSION_KEY_LEN)
+            memcpy(out->key, sqlite3_column_blob(st, 1), ST_SESSION_KEY_LEN);
+        else
+            out->id[0] = '\0'; /* no usable key: no session */
+        out->expires_at = sqlite3_column_int64(st, 2);
+        out->counter = sqlite3_column_int64(st, 3);
+        out->revoked_at = sqlite3_column_int64(st, 4);
+        out_rc = ST_OK;
+    } else if (rc != SQLITE_DONE) {
+        out_rc = sq_fail(c, "session_get");
+    }
+    sq_done(c, st);
+    return out_rc;
+}
+
+int sqlite_session_use(store *s, const char *device, const char *session, int64_t counter,
+                       int64_t now)
+{
+    sq_conn *c = sq_conn_get(s);
+    sqlite3_stmt *st = c != NULL ? sq_stmt(c, SQL_SESSION_USE) : NULL;
+    if (st == NULL)
+        return ST_ERROR;
+    sq_text(st, 1, device);
+    sq_text(st, 2, session);
+    sq_int(st, 3, counter);
+    sq_int(st, 4, now);
+    int rc = sq_run(c, st, "session_use");
+    if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_CONFLICT;
     return rc;
 }

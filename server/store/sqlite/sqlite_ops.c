@@ -25,6 +25,9 @@ DECLARE(int, device_insert, const st_device *d)
 DECLARE(int, device_get, const char *id, st_device *out)
 DECLARE(int, device_pubkey, const char *id, uint8_t pub[ST_PUBKEY_LEN], int64_t *revoked_at)
 DECLARE(int, device_revoke, const char *id, int64_t now, const char *reason)
+DECLARE(int, session_set, const char *device, const st_session *ss)
+DECLARE(int, session_get, const char *device, st_session *out)
+DECLARE(int, session_use, const char *device, const char *session, int64_t counter, int64_t now)
 DECLARE(int, device_list, const st_device_filter *f, st_device_cb cb, void *ctx)
 DECLARE(int, device_count, const st_device_filter *f, int64_t *count)
 DECLARE(int, device_set_group, const char *id, const char *group)
@@ -98,6 +101,9 @@ const store_ops sqlite_store_ops = {
     OP(device_get),
     OP(device_pubkey),
     OP(device_revoke),
+    OP(session_set),
+    OP(session_get),
+    OP(session_use),
     OP(device_list),
     OP(device_count),
     OP(device_set_group),
