@@ -220,20 +220,24 @@ static int seed_store(const char *url, const identity *ids, size_t n)
     return rc == ST_OK ? 0 : -1;
 }
 
-/* MACs every request in its device's session, counters in order. */
-static int premac(const identity *ids, request *reqs, size_t m)
+/* MACs every request in its device's session, each device's counters in request order. */
+static int premac(const identity *ids, request *reqs, size_t m, size_t n)
 {
-    uint64_t counter = 0;
+    uint64_t *counters = calloc(n, sizeof *counters);
+    if (counters == NULL)
+        return -1;
     for (size_t j = 0; j < m; j++) {
         size_t dev = reqs[j].device;
-        counter = j > 0 && reqs[j - 1].device == dev ? counter + 1 : 1;
+        uint64_t counter = ++counters[dev];
         st_session ss;
         uint8_t mac[DEVSESSION_MAC_LEN];
         char b64[64];
         session_of(&ids[dev], &ss);
         if (devsession_mac(ss.key, "POST", "/api/v1/device/checkin", ss.id, counter, BODY,
-                           strlen(BODY), mac) != 0)
+                           strlen(BODY), mac) != 0) {
+            free(counters);
             return -1;
+        }
         devauth_b64_encode(mac, sizeof mac, b64, sizeof b64);
         request *r = &reqs[j];
         snprintf(r->h.device, sizeof r->h.device, "X-TMO-Device: %s", ids[dev].id);
@@ -241,14 +245,15 @@ static int premac(const identity *ids, request *reqs, size_t m)
         snprintf(r->h.nonce, sizeof r->h.nonce, "X-TMO-Counter: %llu", (unsigned long long)counter);
         snprintf(r->h.signature, sizeof r->h.signature, "X-TMO-MAC: %s", b64);
     }
+    free(counters);
     return 0;
 }
 
 /* Signs every request (grouped by device: one key import per device). */
-static int presign(const identity *ids, request *reqs, size_t m)
+static int presign(const identity *ids, request *reqs, size_t m, size_t n)
 {
     if (session_mode)
-        return premac(ids, reqs, m);
+        return premac(ids, reqs, m, n);
     uint64_t ts = hc_now_ms();
     for (size_t j = 0; j < m;) {
         psa_key_id_t k;
@@ -376,6 +381,24 @@ static double drive(int port, request *reqs, size_t m, int conc)
     return secs;
 }
 
+/* CPU time (user + system) a process has used so far, in seconds; -1 when unknown. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* fields after the command name */
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -419,12 +442,13 @@ static int run_one(const char *cli, const char *pg, size_t n, size_t m, int conc
     /* Request j goes to device j * n / m (m <= n: distinct devices spread over the fleet), else j mod n. */
     for (size_t j = 0; j < m; j++)
         reqs[j].device = m <= n ? (size_t)((unsigned long long)j * n / m) : j % n;
-    if (m >
-        n) /* each device checks in about m / n times; consecutive requests share a key import */
-        for (size_t j = 0; j < m; j++)
-            reqs[j].device = j / (m / n + (m % n != 0));
+    /* Each device checks in about m / n times: signed, consecutive requests share a key import;
+       in a session a device's requests are far apart, as a real device's (the counter must
+       arrive in order). */
+    for (size_t j = 0; m > n && j < m; j++)
+        reqs[j].device = session_mode ? j % n : j / (m / n + (m % n != 0));
     t = mono_ns();
-    rc = rc == 0 ? presign(ids, reqs, m) : rc;
+    rc = rc == 0 ? presign(ids, reqs, m, n) : rc;
     double t_sign = (double)(mono_ns() - t) / 1e9;
     int port = 0;
     pid_t pid = rc == 0 ? start_server(cli, dir, url, threads, &port) : -1;
@@ -435,7 +459,10 @@ static int run_one(const char *cli, const char *pg, size_t n, size_t m, int conc
         return -1;
     }
     double t_deploy = create_rollout(port);
+    double cpu0 = cpu_seconds(pid), me0 = cpu_seconds(getpid());
     double secs = t_deploy >= 0 ? drive(port, reqs, m, conc) : 1;
+    double server_us = (cpu_seconds(pid) - cpu0) * 1e6 / (double)m;
+    double client_us = (cpu_seconds(getpid()) - me0) * 1e6 / (double)m;
     kill(pid, SIGTERM);
     int server_status = 0;
     waitpid(pid, &server_status, 0);
@@ -450,13 +477,17 @@ static int run_one(const char *cli, const char *pg, size_t n, size_t m, int conc
     size_t errors = 0;
     for (size_t j = 0; j < m; j++) {
         lat[j] = reqs[j].end_ns - reqs[j].start_ns;
-        errors += reqs[j].status != 200 || !reqs[j].desired;
+        int bad = reqs[j].status != 200 || !reqs[j].desired;
+        if (bad && errors == 0)
+            fprintf(stderr, "checkin_bench: first error: request %zu got HTTP %ld%s\n", j,
+                    reqs[j].status, reqs[j].status == 200 ? " without a desired bundle" : "");
+        errors += bad;
     }
     qsort(lat, m, sizeof *lat, cmp_u64);
-    printf("| %zu | %zu | %d | %u | %.0f | %.2f | %.2f | %.2f | %zu | %.2f |\n", n, m, conc,
-           threads, (double)m / secs, (double)lat[m / 2] / 1e6,
-           (double)lat[(size_t)((double)m * 0.99)] / 1e6, (double)lat[m - 1] / 1e6, errors,
-           t_deploy);
+    printf("| %s | %zu | %zu | %d | %u | %.0f | %.2f | %.2f | %.2f | %zu | %.0f | %.0f | %.2f |\n",
+           session_mode ? "session" : "signature", n, m, conc, threads, (double)m / secs,
+           (double)lat[m / 2] / 1e6, (double)lat[(size_t)((double)m * 0.99)] / 1e6,
+           (double)lat[m - 1] / 1e6, errors, server_us, client_us, t_deploy);
     fprintf(stderr,
             "checkin_bench: %zu devices: keys %.1f s, seed %.1f s, presign %.1f s, run %.1f s\n", n,
             t_keys, t_seed, t_sign, secs);
@@ -489,8 +520,8 @@ int main(int argc, char **argv)
             threads = atol(argv[i + 1]);
         else if (strcmp(argv[i], "--cli") == 0)
             cli = argv[i + 1];
-        else if (strcmp(argv[i], "--auth") == 0 && (strcmp(argv[i + 1], "session") == 0 ||
-                                                      strcmp(argv[i + 1], "signature") == 0))
+        else if (strcmp(argv[i], "--auth") == 0 &&
+                 (strcmp(argv[i + 1], "session") == 0 || strcmp(argv[i + 1], "signature") == 0))
             session_mode = strcmp(argv[i + 1], "session") == 0;
         else if (strcmp(argv[i], "--store") == 0 && strncmp(argv[i + 1], "postgres:", 9) == 0 &&
                  strstr(argv[i + 1], "://") == NULL)
@@ -506,9 +537,10 @@ int main(int argc, char **argv)
     if (requests < 1 || conc < 1 || conc > 1024 || threads < 1 || devauth_init() != 0 ||
         hc_global_init() != 0)
         return 2;
-    printf("| devices | check-ins | connections | server threads | check-ins/s | p50 ms | p99 ms | "
-           "max ms | errors | deploy create s |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| auth | devices | check-ins | connections | server threads | check-ins/s | p50 ms | "
+           "p99 ms | max ms | errors | server CPU us/check-in | client CPU us/check-in | "
+           "deploy create s |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     int failed = 0;
     for (const char *p = sizes; *p != '\0';) {
         char *end;

@@ -10,6 +10,7 @@
 
 #include "devauth.h"
 #include "devsession.h"
+#include "session_cache.h"
 #include "json_util.h"
 
 static const char *const role_names[] = {"none", "viewer", "operator", "admin"};
@@ -194,6 +195,46 @@ static int signed_request(srv *s, http_req *q, http_resp *r)
     return 0;
 }
 
+/*
+ * The session of device `id` for checking request `sid`: from this process's
+ * cache when it names sid and is unexpired, else from the store (then
+ * cached). ST_OK, ST_NOT_FOUND (no such device) or ST_ERROR; *fresh tells
+ * whether it came from the store (counter and revocation then known).
+ */
+static int session_of(srv *s, const char *id, const char *sid, st_session *ss, int *fresh)
+{
+    *fresh = 0;
+    if (session_cache_get(id, ss) && strcmp(ss->id, sid) == 0 && ss->expires_at > srv_now_ms())
+        return ST_OK;
+    *fresh = 1;
+    int rc = ST(s->st, session_get, id, ss);
+    if (rc == ST_OK && ss->id[0] != '\0' && ss->revoked_at == 0)
+        session_cache_put(id, ss);
+    return rc;
+}
+
+/* Why a session request cannot be accepted now, as the store tells (a 401 sent); -1. */
+static int session_refusal(srv *s, const char *id, const char *sid, http_resp *r)
+{
+    st_session ss;
+    int rc = ST(s->st, session_get, id, &ss);
+    if (rc == ST_ERROR) {
+        resp_store_error(r);
+        return -1;
+    }
+    if (rc != ST_OK)
+        return refuse(r, "unknown_device", "device %s is not enrolled", id);
+    if (ss.revoked_at != 0 || ss.id[0] == '\0' || strcmp(ss.id, sid) != 0)
+        session_cache_drop(id);
+    if (ss.revoked_at != 0)
+        return refuse(r, "device_revoked", "device %s was revoked", id);
+    if (ss.id[0] == '\0' || strcmp(ss.id, sid) != 0)
+        return refuse(r, "unknown_session", "session %s is not the device's session (P-34)", sid);
+    if (ss.expires_at <= srv_now_ms())
+        return refuse(r, "session_expired", "session %s has expired (P-34)", sid);
+    return refuse(r, "replayed_request", "counter of session %s was already used", sid);
+}
+
 /* A session request (P-33, P-34): the session key verifies the MAC of a fresh counter. */
 static int session_request(srv *s, http_req *q, http_resp *r)
 {
@@ -210,26 +251,24 @@ static int session_request(srv *s, http_req *q, http_resp *r)
                       "X-TMO-Session, X-TMO-Counter 1..2^62, X-TMO-MAC)%s",
                       "");
     st_session ss;
-    int rc = ST(s->st, session_get, id, &ss);
+    int fresh;
+    int rc = session_of(s, id, sid, &ss, &fresh);
     if (rc == ST_ERROR) {
         resp_store_error(r);
         return -1;
     }
     if (rc != ST_OK)
         return refuse(r, "unknown_device", "device %s is not enrolled", id);
-    if (ss.revoked_at != 0)
-        return refuse(r, "device_revoked", "device %s was revoked", id);
-    if (ss.id[0] == '\0' || strcmp(ss.id, sid) != 0)
-        return refuse(r, "unknown_session", "session %s is not the device's session (P-34)", sid);
-    if (ss.expires_at <= srv_now_ms())
-        return refuse(r, "session_expired", "session %s has expired (P-34)", sid);
+    if (fresh && (ss.revoked_at != 0 || ss.id[0] == '\0' || strcmp(ss.id, sid) != 0 ||
+                  ss.expires_at <= srv_now_ms()))
+        return session_refusal(s, id, sid, r);
     int bad = devsession_mac(ss.key, q->method, q->raw_uri, sid, counter, q->body, q->body_len,
                              want) != 0 ||
               !devsession_equal(mac, want, DEVSESSION_MAC_LEN);
     memset(&ss.key, 0, sizeof ss.key);
     if (bad)
         return refuse(r, "bad_signature", "MAC does not verify for session %s", sid);
-    if ((int64_t)counter <= ss.counter)
+    if (fresh && (int64_t)counter <= ss.counter) /* (from the cache: the transaction checks) */
         return refuse(r, "replayed_request", "counter %s was already used", ctr_text);
     st_copy(q->principal, sizeof q->principal, id);
     q->guard.kind = 2;
@@ -258,9 +297,8 @@ int auth_guard_record(srv *s, http_req *q, http_resp *r)
     if (q->guard.kind != 2)
         return 0;
     int rc = ST(s->st, session_use, q->principal, q->guard.value, q->guard.counter, srv_now_ms());
-    if (rc == ST_CONFLICT) /* a concurrent request with this counter, or the session just ended */
-        return refuse(r, "replayed_request", "counter of session %s was already used",
-                      q->guard.value);
+    if (rc == ST_CONFLICT) /* a used counter, or the session ended, expired or was revoked */
+        return session_refusal(s, q->principal, q->guard.value, r);
     if (rc != ST_OK) {
         resp_store_error(r);
         return -1;

@@ -15,6 +15,7 @@
 #include "devsession.h"
 #include "handlers.h"
 #include "json_util.h"
+#include "session_cache.h"
 
 #define SECRET_SETTING "session_secret"
 
@@ -172,6 +173,8 @@ HANDLER(h_session_open)
         goto out;
     ss.expires_at = now + s->cfg.session_ttl_s * 1000;
     rc = ST(s->st, session_set, o.id, &ss);
+    if (rc == ST_OK)
+        session_cache_put(o.id, &ss);
     memset(ss.key, 0, sizeof ss.key);
     if (rc != ST_OK) {
         if (rc == ST_NOT_FOUND)
@@ -195,6 +198,7 @@ HANDLER(h_session_end)
 {
     st_session none;
     memset(&none, 0, sizeof none);
+    session_cache_drop(q->params[0]);
     int rc = ST(s->st, session_set, q->params[0], &none);
     if (rc == ST_NOT_FOUND)
         resp_error(r, 404, "not_found", "no device %s", q->params[0]);

@@ -5,6 +5,7 @@
  * transactions and the schema migrations.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +18,25 @@
 
 #define SQ_BUSY_TIMEOUT_MS 10000
 
+/*
+ * One writer at a time per process, queued on a mutex: SQLite lets only one
+ * write transaction run anyway, and its own busy handler makes the others
+ * poll with sleeps of 1, 2, 5, ... ms, which caps a busy server at a few
+ * hundred writes per second. (Other processes on the same file still meet
+ * the busy timeout.) Write transactions also share one connection, the
+ * writer: in WAL mode a connection drops its whole page cache whenever
+ * another connection has written, so with one writing connection per
+ * thread every transaction would start cold; the writer's cache stays warm.
+ */
 typedef struct sq_store {
     char *path;
-    store_conns conns;
+    store_conns conns; /* per thread: reads and single-statement writes */
+    sq_conn *writer;   /* write transactions, under write_lock (NULL: in memory) */
+    pthread_mutex_t write_lock;
 } sq_store;
+
+/* The store whose write lock (and writer) the calling thread holds, NULL when none. */
+static _Thread_local sq_store *writing_on;
 
 int sq_fail(sq_conn *c, const char *what)
 {
@@ -59,6 +75,7 @@ static sq_conn *conn_open(sq_store *q)
         store_fail("out of memory");
         return NULL;
     }
+    c->owner = q;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(q->path, &c->db, flags, NULL) != SQLITE_OK) {
         store_fail("cannot open database %s: %s", q->path,
@@ -75,8 +92,7 @@ static sq_conn *conn_open(sq_store *q)
     if (exec(c, "PRAGMA journal_mode=WAL") != ST_OK ||
         exec(c, "PRAGMA synchronous=NORMAL") != ST_OK ||
         exec(c, "PRAGMA foreign_keys=ON") != ST_OK ||
-        exec(c, "PRAGMA cache_size=-32768") != ST_OK ||
-        exec(c, "PRAGMA mmap_size=268435456") != ST_OK) {
+        exec(c, "PRAGMA cache_size=-32768") != ST_OK || exec(c, "PRAGMA mmap_size=0") != ST_OK) {
         sqlite3_close_v2(c->db);
         free(c);
         return NULL;
@@ -87,6 +103,8 @@ static sq_conn *conn_open(sq_store *q)
 sq_conn *sq_conn_get(store *s)
 {
     sq_store *q = s->impl;
+    if (writing_on == q && q->writer != NULL)
+        return q->writer;
     sq_conn *c = (sq_conn *)store_conns_mine(&q->conns);
     if (c != NULL)
         return c;
@@ -139,7 +157,13 @@ void sq_done(sq_conn *c, sqlite3_stmt *st)
 
 int sq_run(sq_conn *c, sqlite3_stmt *st, const char *what)
 {
+    /* A write outside a transaction is a transaction of its own: it queues like one. */
+    int lock = !c->in_tx && !sqlite3_stmt_readonly(st);
+    if (lock)
+        pthread_mutex_lock(&c->owner->write_lock);
     int rc = sqlite3_step(st);
+    if (lock)
+        pthread_mutex_unlock(&c->owner->write_lock);
     int out = ST_OK;
     if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
         out = ST_CONFLICT;
@@ -220,9 +244,23 @@ int sqlite_open(store *s, const char *location)
         free(q);
         return store_fail("sqlite: no thread-local key available");
     }
+    pthread_mutex_init(&q->write_lock, NULL);
+    /* Every connection to ":memory:" is a database of its own: there, one connection per thread
+       and no writer (such a store serves one thread: tests and fuzzers). */
+    q->writer = location[0] != ':' ? conn_open(q) : NULL;
+    if (location[0] != ':' && q->writer == NULL) {
+        store_conns_destroy(&q->conns);
+        pthread_mutex_destroy(&q->write_lock);
+        free(q->path);
+        free(q);
+        return ST_ERROR;
+    }
     s->impl = q;
     if (sq_conn_get(s) == NULL) { /* fail now, not at the first request */
         store_conns_destroy(&q->conns);
+        if (q->writer != NULL)
+            conn_close(q->writer);
+        pthread_mutex_destroy(&q->write_lock);
         free(q->path);
         free(q);
         s->impl = NULL;
@@ -237,6 +275,9 @@ void sqlite_close(store *s)
     if (q == NULL)
         return;
     store_conns_destroy(&q->conns);
+    if (q->writer != NULL)
+        conn_close(q->writer);
+    pthread_mutex_destroy(&q->write_lock);
     free(q->path);
     free(q);
     s->impl = NULL;
@@ -248,6 +289,22 @@ int sqlite_begin(store *s, int kind);
 int sqlite_commit(store *s);
 void sqlite_rollback(store *s);
 
+/* Takes the write lock and the writer (or, in memory, keeps c) for the calling thread. */
+static sq_conn *writer_take(sq_store *q, sq_conn *c)
+{
+    pthread_mutex_lock(&q->write_lock);
+    writing_on = q;
+    return q->writer != NULL ? q->writer : c;
+}
+
+static void writer_give_back(sq_conn *c)
+{
+    if (writing_on != c->owner)
+        return;
+    writing_on = NULL;
+    pthread_mutex_unlock(&c->owner->write_lock);
+}
+
 int sqlite_begin(store *s, int kind)
 {
     sq_conn *c = sq_conn_get(s);
@@ -255,10 +312,14 @@ int sqlite_begin(store *s, int kind)
         return ST_ERROR;
     if (c->in_tx)
         return store_fail("sqlite: transactions do not nest");
-    /* IMMEDIATE takes the write lock now (waiting up to the busy timeout),
-       so a write transaction never fails half-way on a lock upgrade. */
-    if (exec(c, kind == ST_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN") != ST_OK)
+    /* IMMEDIATE takes SQLite's write lock now, so a write transaction never fails half-way on a
+       lock upgrade; the process's write lock first, so threads queue instead of polling. */
+    if (kind == ST_TX_WRITE)
+        c = writer_take(c->owner, c);
+    if (exec(c, kind == ST_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN") != ST_OK) {
+        writer_give_back(c);
         return ST_ERROR;
+    }
     c->in_tx = 1;
     return ST_OK;
 }
@@ -270,15 +331,16 @@ int sqlite_commit(store *s)
         return ST_ERROR;
     if (!c->in_tx)
         return store_fail("sqlite: commit without begin");
-    if (exec(c, "COMMIT") != ST_OK) {
+    int rc = exec(c, "COMMIT");
+    if (rc != ST_OK) {
         char saved[512];
         st_copy(saved, sizeof saved, store_error());
         exec(c, "ROLLBACK");
-        c->in_tx = 0;
-        return store_fail("%s", saved);
+        store_fail("%s", saved);
     }
     c->in_tx = 0;
-    return ST_OK;
+    writer_give_back(c);
+    return rc;
 }
 
 void sqlite_rollback(store *s)
@@ -289,6 +351,7 @@ void sqlite_rollback(store *s)
     if (sqlite3_get_autocommit(c->db) == 0)
         exec(c, "ROLLBACK");
     c->in_tx = 0;
+    writer_give_back(c);
 }
 
 /* ---- migrations ---- */
@@ -321,10 +384,11 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int apply_one(store *s, sq_conn *c, const sq_migration *m)
+static int apply_one(store *s, const sq_migration *m)
 {
     if (sqlite_begin(s, ST_TX_WRITE) != ST_OK)
         return ST_ERROR;
+    sq_conn *c = sq_conn_get(s); /* the writer, now */
     int64_t have = 0;
     /* Re-read inside the write lock: another replica may have migrated meanwhile. */
     if (exec(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
@@ -362,9 +426,6 @@ fail:;
 
 int sqlite_migrate(store *s, int64_t *version)
 {
-    sq_conn *c = sq_conn_get(s);
-    if (c == NULL)
-        return ST_ERROR;
     int64_t have = 0;
     if (sqlite_schema_version(s, &have) != ST_OK)
         return ST_ERROR;
@@ -373,7 +434,7 @@ int sqlite_migrate(store *s, int64_t *version)
         return store_fail("database schema version %lld is newer than this server (%lld)",
                           (long long)have, (long long)newest);
     for (size_t i = 0; i < sq_migration_count; i++)
-        if (sq_migrations[i].version > have && apply_one(s, c, &sq_migrations[i]) != ST_OK)
+        if (sq_migrations[i].version > have && apply_one(s, &sq_migrations[i]) != ST_OK)
             return ST_ERROR;
     return sqlite_schema_version(s, version);
 }

@@ -104,6 +104,8 @@ static int in_tx(store *s, sq_conn *c, int (*fn)(store *, sq_conn *, const void 
     int own = !c->in_tx;
     if (own && s->ops->begin(s, ST_TX_WRITE) != ST_OK)
         return ST_ERROR;
+    if (own)
+        c = sq_conn_get(s); /* write transactions run on the writer connection */
     int rc = fn(s, c, arg);
     if (!own)
         return rc;

@@ -15,6 +15,7 @@
 
 typedef struct sq_conn {
     store_conn base; /* first: the per-thread connection set's links */
+    struct sq_store *owner;
     sqlite3 *db;
     int in_tx;
     struct {
