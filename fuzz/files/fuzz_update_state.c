@@ -14,11 +14,16 @@
  *
  * Input: byte 0 flags: bits 0-1 slot A contents, 2-3 slot B (0 junk,
  * 1 erased, 2 bundle 1, 3 bundle 2), 4-5 NV counter at power-on (0..2),
- * bit 6 recompute both records' CRCs (so the fuzzer reaches the field
+ * bit 6 recompute the records' CRCs (so the fuzzer reaches the field
  * checks), bit 7 install bundle 2 after boot. Byte 1: bits 0-1
- * max_trial_boots, bit 2 erase unit 4096 (else 512), bit 3 activate and
- * confirm (or revert) a READY slot after boot, bit 4 cancel first. Then the
- * two journal records, 304 bytes each (missing bytes read as erased, 0xFF).
+ * max_trial_boots, bit 2 erase unit 4096 (journal halves of 4096 bytes;
+ * else 512, halves of 1024), bit 3 activate and confirm (or revert) a READY
+ * slot after boot, bit 4 cancel first, bits 5-6 write unit (1, 4, 8 or 32
+ * bytes), bit 7 flash erases to 0x00 (else 0xFF). Then the journal's
+ * non-erased record spaces, each as one byte of place (bit 7: half, bits
+ * 0-6: record index, modulo the records a half holds) and the record's 304
+ * bytes (a short last one is completed with erased bytes); every other byte
+ * of the journal is erased.
  *
  * Seeds: fuzz/corpus/update_state (gen_files_corpus: states the engine
  * wrote itself, including every step of an install). The bundles are fixed
@@ -67,20 +72,25 @@ static int load_input(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     uint8_t f = data[0], g = data[1];
-    rig_init(&R, us_root, (g & 4) ? 4096 : 512, g & 3);
+    static const uint32_t write_units[4] = {1, 4, 8, 32};
+    rig_init(&R, us_root, (g & 4) ? 4096 : 512, write_units[(g >> 5) & 3], (g & 0x80) ? 0x00 : 0xFF,
+             g & 3);
     for (int i = 0; i < 2; i++) {
         int c = (f >> (2 * i)) & 3;
-        rig_fill_slot(&R, i, c >= 2 ? bundle(c - 2) : NULL, c == 0 ? 0x5A : 0xFF);
+        rig_fill_slot(&R, i, c >= 2 ? bundle(c - 2) : NULL, c == 0 ? 0x5A : R.port.erased_value);
     }
     R.counter = ((f >> 4) & 3) % 3;
-    uint32_t stride = R.journal_size / 2;
-    for (int k = 0; k < 2; k++) {
-        size_t at = 2 + (size_t)k * TMO_JOURNAL_RECORD_LEN;
-        size_t n = size > at ? size - at : 0;
+    /* The geometry tmo_update_open computes (docs/update-engine.md, "Journal log"). */
+    uint32_t wu = R.port.write_unit, half = R.journal_size / 2;
+    uint32_t space = (TMO_JOURNAL_RECORD_LEN + wu - 1) / wu * wu, per_half = half / space;
+    for (size_t at = 2; at < size; at += 1 + TMO_JOURNAL_RECORD_LEN) {
+        uint8_t place = data[at];
+        size_t n = size - at - 1;
         if (n > TMO_JOURNAL_RECORD_LEN)
             n = TMO_JOURNAL_RECORD_LEN;
-        uint8_t *rec = R.journal + (size_t)k * stride;
-        memcpy(rec, data + at, n);
+        uint8_t *rec = R.journal + (place >> 7) * half + (place & 0x7F) % per_half * space;
+        memset(rec, R.port.erased_value, TMO_JOURNAL_RECORD_LEN);
+        memcpy(rec, data + at + 1, n);
         if (f & 0x40) {
             uint32_t crc = journal_crc32(rec, TMO_JOURNAL_RECORD_LEN - 4);
             for (int i = 0; i < 4; i++)

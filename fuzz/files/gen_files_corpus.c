@@ -158,17 +158,40 @@ static rig_bundle rb(int i)
     return (rig_bundle){ub[i].bytes, ub[i].len, ub[i].digest, i == 0 ? 1 : 2};
 }
 
-/* flags as fuzz_update_state.c reads them; slot codes: 0 junk, 1 erased, 2 bundle 1, 3 bundle 2. */
+/* Whether p[0..n) is all value. */
+static int all_of(const uint8_t *p, size_t n, uint8_t value)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != value)
+            return 0;
+    return 1;
+}
+
+/*
+ * The rig's state as fuzz_update_state.c reads it: flags, geometry, and every
+ * non-erased record space of the journal. Slot codes: 0 junk, 1 erased,
+ * 2 bundle 1, 3 bundle 2.
+ */
 static void put_state(const char *name, int slot_a, int slot_b, uint8_t flags_hi, uint8_t g)
 {
-    uint8_t seed[2 + 2 * TMO_JOURNAL_RECORD_LEN];
+    static uint8_t seed[2 + 2 * 13 * (1 + TMO_JOURNAL_RECORD_LEN)];
     uint64_t nv = R.counter > 2 ? 2 : R.counter;
+    uint32_t wu = R.port.write_unit;
+    int wcode = wu == 1 ? 0 : wu == 4 ? 1 : wu == 8 ? 2 : 3;
     seed[0] = (uint8_t)(slot_a | slot_b << 2 | (int)nv << 4 | flags_hi);
-    seed[1] = g | (R.port.erase_unit == 4096 ? 4 : 0);
-    memcpy(seed + 2, R.journal, TMO_JOURNAL_RECORD_LEN);
-    memcpy(seed + 2 + TMO_JOURNAL_RECORD_LEN, R.journal + R.journal_size / 2,
-           TMO_JOURNAL_RECORD_LEN);
-    put("update_state", name, seed, sizeof seed);
+    seed[1] = (uint8_t)(g | (R.port.erase_unit == 4096 ? 4 : 0) | wcode << 5 |
+                        (R.port.erased_value == 0 ? 0x80 : 0));
+    size_t n = 2;
+    for (uint32_t h = 0; h < 2; h++)
+        for (uint32_t k = 0; k < U.rec_per_half; k++) {
+            const uint8_t *rec = R.journal + h * U.half_len + k * U.rec_space;
+            if (all_of(rec, U.rec_space, R.port.erased_value))
+                continue;
+            seed[n++] = (uint8_t)(h << 7 | k);
+            memcpy(seed + n, rec, TMO_JOURNAL_RECORD_LEN);
+            n += TMO_JOURNAL_RECORD_LEN;
+        }
+    put("update_state", name, seed, n);
 }
 
 static void must(tmo_err e, const char *what)
@@ -179,10 +202,10 @@ static void must(tmo_err e, const char *what)
     }
 }
 
-static void open_fresh(uint32_t unit)
+static void open_fresh(uint32_t unit, uint32_t write_unit, uint8_t erased)
 {
     tmo_diag d;
-    rig_init(&R, ufx_roots()[0], unit, 0);
+    rig_init(&R, ufx_roots()[0], unit, write_unit, erased, 0);
     must(tmo_update_open(&U, &R.cfg, &d), "open");
 }
 
@@ -191,17 +214,26 @@ static void update_seeds(void)
     tmo_diag d;
     tmo_boot_report rep;
     rig_bundle b1 = rb(0), b2 = rb(1);
-    for (uint32_t unit = 512; unit <= 4096; unit *= 8) {
-        const char *sfx = unit == 512 ? "" : "-4k";
+    /* Geometries: 512-byte units and 8-byte words (3 records a half); 4 KiB units and 32-byte
+     * words (12 a half); byte-writable flash that erases to 0x00. */
+    static const struct {
+        uint32_t unit, write_unit;
+        uint8_t erased;
+        const char *sfx;
+    } geo[3] = {{512, 8, 0xFF, ""}, {4096, 32, 0xFF, "-4k"}, {512, 1, 0x00, "-zero"}};
+    for (int gi = 0; gi < 3; gi++) {
+        uint32_t unit = geo[gi].unit, wu = geo[gi].write_unit;
+        uint8_t erased = geo[gi].erased;
+        const char *sfx = geo[gi].sfx;
         char name[100];
-        open_fresh(unit);
+        open_fresh(unit, wu, erased);
         snprintf(name, sizeof name, "fresh%s", sfx);
         put_state(name, 1, 1, 0x40 | 0x80, 0);
         must(tmo_update_begin(&U, (uint32_t)b1.len, b1.digest, 1, &(uint32_t){0}, &d), "begin");
         must(tmo_update_write(&U, 0, b1.bytes, 512, &d), "write");
         snprintf(name, sizeof name, "receiving-a%s", sfx);
         put_state(name, 2, 1, 0x40 | 0x80, 0);
-        open_fresh(unit);
+        open_fresh(unit, wu, erased);
         must(rig_download(&U, &b1, 1, &d), "download 1");
         snprintf(name, sizeof name, "ready-a%s", sfx);
         put_state(name, 2, 1, 0x40, 0x08);
@@ -232,7 +264,7 @@ static void update_seeds(void)
         snprintf(name, sizeof name, "active-slot-junk%s", sfx);
         put_state(name, 2, 0, 0x40, 0);
         /* A torn newest record: the older one holds. */
-        R.journal[(U.current_record ? R.journal_size / 2 : 0) + 40] ^= 0x10;
+        R.journal[U.half * U.half_len + (U.next_rec - 1) * U.rec_space + 40] ^= 0x10;
         snprintf(name, sizeof name, "torn-newest-record%s", sfx);
         put_state(name, 2, 3, 0, 0);
     }

@@ -52,11 +52,16 @@ static tmo_err rs_write(void *ctx, uint32_t area, uint32_t offset, const void *b
     uint8_t *p = range(r, area, offset, len);
     if (p == NULL)
         return TMO_PORT_ERANGE;
+    if (len == 0 || offset % r->port.write_unit != 0 || len % r->port.write_unit != 0) {
+        r->violations++;
+        return TMO_PORT_EALIGN;
+    }
     const uint8_t *s = buf;
+    uint8_t e = r->port.erased_value;
     for (size_t i = 0; i < len; i++) {
-        if (p[i] != 0xFF)
+        if (p[i] != e)
             r->violations++;
-        p[i] &= s[i];
+        p[i] = (uint8_t)(e ^ ((p[i] ^ e) | (s[i] ^ e))); /* bits only leave the erased value */
     }
     return TMO_OK;
 }
@@ -69,9 +74,9 @@ static tmo_err rs_erase(void *ctx, uint32_t area, uint32_t offset, uint32_t len)
         return TMO_PORT_ERANGE;
     if (offset % r->port.erase_unit != 0 || len % r->port.erase_unit != 0) {
         r->violations++;
-        return TMO_PORT_ERANGE;
+        return TMO_PORT_EALIGN;
     }
-    memset(p, 0xFF, len);
+    memset(p, r->port.erased_value, len);
     return TMO_OK;
 }
 
@@ -90,17 +95,24 @@ static tmo_err rc_advance(void *ctx, uint64_t value)
 }
 
 void rig_init(rig *r, const uint8_t root[TMO_P256_PUBLIC_KEY_LEN], uint32_t erase_unit,
-              uint8_t max_trial_boots)
+              uint32_t write_unit, uint8_t erased_value, uint8_t max_trial_boots)
 {
     static uint8_t roots[1][TMO_P256_PUBLIC_KEY_LEN];
     memcpy(roots[0], root, TMO_P256_PUBLIC_KEY_LEN);
-    memset(r->slot, 0xFF, sizeof r->slot);
-    memset(r->journal, 0xFF, sizeof r->journal);
-    uint32_t stride = (TMO_JOURNAL_RECORD_LEN + erase_unit - 1) / erase_unit * erase_unit;
-    r->journal_size = 2 * stride;
+    memset(r->slot, erased_value, sizeof r->slot);
+    memset(r->journal, erased_value, sizeof r->journal);
+    /* Two halves of 1024 bytes (3 records) with 512-byte units, of one 4 KiB unit (12-13) else. */
+    r->journal_size = erase_unit >= 4096 ? 2 * erase_unit : 2048;
     r->counter = 0;
     r->violations = 0;
-    r->port = (tmo_port_storage){rs_size, rs_read, rs_write, rs_erase, erase_unit, r};
+    r->port = (tmo_port_storage){.size = rs_size,
+                                 .read = rs_read,
+                                 .write = rs_write,
+                                 .erase = rs_erase,
+                                 .erase_unit = erase_unit,
+                                 .write_unit = write_unit,
+                                 .erased_value = erased_value,
+                                 .ctx = r};
     r->counter_port = (tmo_port_counter){rc_read, rc_advance, r};
     r->caps = (tmo_bundle_caps){
         "x86_64",
@@ -118,7 +130,7 @@ void rig_init(rig *r, const uint8_t root[TMO_P256_PUBLIC_KEY_LEN], uint32_t eras
 
 void rig_fill_slot(rig *r, int i, const rig_bundle *b, uint8_t fill)
 {
-    memset(r->slot[i], b != NULL ? 0xFF : fill, RIG_SLOT_SIZE);
+    memset(r->slot[i], b != NULL ? r->port.erased_value : fill, RIG_SLOT_SIZE);
     if (b != NULL)
         memcpy(r->slot[i], b->bytes, b->len);
 }

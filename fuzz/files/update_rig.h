@@ -1,9 +1,10 @@
 /*
  * The device side of the update_state fuzz target: a RAM slot storage port
- * with NOR-flash rules (an access outside an area, a misaligned erase or a
- * write to a byte not erased since its last write counts as a violation)
- * and an NV counter, laid out as the agent's: slots A and B, a journal of
- * two records. gen_files_corpus drives the same rig to write seeds.
+ * with flash rules of a chosen geometry (an access outside an area, an erase
+ * off the erase unit, a write off the write unit, or a write to a byte not
+ * erased since its last write counts as a violation) and an NV counter,
+ * laid out as the agent's: slots A and B and a journal of two halves.
+ * gen_files_corpus drives the same rig to write seeds.
  */
 #ifndef TMO_FUZZ_UPDATE_RIG_H
 #define TMO_FUZZ_UPDATE_RIG_H
@@ -25,7 +26,7 @@ typedef struct rig_bundle {
 
 typedef struct rig {
     uint8_t slot[2][RIG_SLOT_SIZE];
-    uint8_t journal[2 * 4096];
+    uint8_t journal[2 * 4096]; /* 2 x 1024 bytes used with 512-byte erase units */
     uint32_t journal_size;
     uint64_t counter;
     long violations;
@@ -36,14 +37,16 @@ typedef struct rig {
 } rig;
 
 /*
- * Sets up r: erase unit, areas erased (0xFF), NV counter 0, trust in root,
- * no clock (time is judged by finish only when a clock exists; bundles are
- * fixed). max_trial_boots as given.
+ * Sets up r: flash geometry (erase unit 512 or 4096, write unit up to 32,
+ * erased value), areas erased, NV counter 0, trust in root, no clock (time
+ * is judged by finish only when a clock exists; bundles are fixed).
+ * max_trial_boots as given.
  */
 void rig_init(rig *r, const uint8_t root[TMO_P256_PUBLIC_KEY_LEN], uint32_t erase_unit,
-              uint8_t max_trial_boots);
+              uint32_t write_unit, uint8_t erased_value, uint8_t max_trial_boots);
 
-/* Places b at offset 0 of slot i (the rest erased), or fills the slot with fill when b is NULL. */
+/* Places b at offset 0 of slot i (the rest erased), or fills the slot with fill when b is NULL
+ * (pass r->port.erased_value for an erased slot). */
 void rig_fill_slot(rig *r, int i, const rig_bundle *b, uint8_t fill);
 
 /* begin .. finish of b in 512-byte writes: TMO_OK or the first error. */

@@ -7,11 +7,15 @@
  * adds the network, the known-answer tests and the health window around it.
  *
  * Where the state lives: three areas of the slot storage port (port.h):
- * slot A, slot B and a journal. The journal holds two alternating records,
- * each with a sequence number and a CRC-32 (docs/update-engine.md gives the
- * byte layout); a change erases and writes the record that is NOT current,
- * so a torn write leaves the previous state readable. This is MCUboot's
- * image trailer idea (magic, image_ok, copy_done) reduced to one record.
+ * slot A, slot B and a journal. The journal is an append-only log of
+ * fixed-size records, each the whole state with a sequence number and a
+ * CRC-32 (docs/update-engine.md gives the byte layout), in two halves of
+ * whole erase units. A change is one aligned write of a record into erased
+ * space after the current one (MCUboot's boot_write_flag: a state change
+ * never erases); only when the half is full does the next change erase the
+ * other half and start it with the state (compaction). A torn write leaves
+ * the previous record readable, and the half that holds it is never erased
+ * by the write that replaces it.
  *
  * Slot life cycle (the journal's tmo_slot_state):
  *
@@ -24,9 +28,13 @@
  *   begin     journal says RECEIVING before any byte of the slot is erased:
  *             from then on nothing treats the slot as bootable.
  *   write     erase (ahead, by erase unit) + program the bytes, then journal
- *             the count of durable bytes; a cut loses at most the chunk.
- *             Resuming restarts at the erase unit holding that count, which
- *             is erased again (a torn write may have programmed bytes there).
+ *             the count of durable bytes when it reaches a new erase unit
+ *             (the only points a resume can start from); a cut loses at most
+ *             the erase unit being written. Resuming restarts at the erase
+ *             unit holding that count, which is erased again (a torn write
+ *             may have programmed bytes there). Bytes are programmed in whole
+ *             write units: a partial unit waits in RAM for the next call, and
+ *             the bundle's last unit is padded with the erased value.
  *   finish    tmo_bundle_verify and check_payload, then journal READY (or
  *             EMPTY when the bundle is refused).
  *   activate  one journal write: the slot becomes TRIAL and active.
@@ -47,7 +55,8 @@
  * clock is wrong after a reset must still run the model it installed.
  *
  * Memory: nothing is allocated; a tmo_update holds one tmo_bundle (about
- * 1.2 KiB) for verification. No stdio, no OS calls.
+ * 1.1 KiB) for verification and a write unit of bytes waiting to be
+ * programmed. No stdio, no OS calls.
  *
  * Ownership: the config's storage port, bundle environment (roots, counter,
  * clock, caps) and their contexts belong to the caller and must outlive the
@@ -65,6 +74,16 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/*
+ * Largest program granularity (tmo_port_storage.write_unit) the engine
+ * supports: it buffers one write unit in tmo_update and one record rounded up
+ * to it on the stack. 32 covers STM32H7's flash words; parts that program
+ * larger pages (NXP LPC55: 512) raise it (override like config.h).
+ */
+#ifndef TMO_UPDATE_MAX_WRITE_UNIT
+#define TMO_UPDATE_MAX_WRITE_UNIT 32
 #endif
 
 /* Area numbers on the slot storage port. */
@@ -92,7 +111,7 @@ typedef struct tmo_update_slot {
     uint8_t has_digest; /* digest is known (given to begin) */
     uint8_t name_len;
     uint32_t size;      /* bytes of the bundle (expected while RECEIVING) */
-    uint32_t written;   /* durable bytes while RECEIVING; == size afterwards */
+    uint32_t written;   /* programmed bytes while RECEIVING (whole write units); == size after */
     uint64_t tag;       /* the caller's id of this update (e.g. a deployment id) */
     uint64_t counter;   /* security counter of the verified manifest (READY, TRIAL, GOOD) */
     tmo_semver version; /* model version of the verified manifest */
@@ -145,11 +164,18 @@ typedef struct tmo_update_slot_ctx {
 typedef struct tmo_update {
     tmo_update_config cfg;
     tmo_update_state st;
-    uint8_t current_record; /* 0 or 1: where st is stored (meaningful when st.seq != 0) */
-    uint32_t
-        record_stride; /* byte distance of the two records: record length rounded up to erase_unit */
+    /* The journal log (runtime/update/journal_log.c): where st is, where the next record goes. */
+    uint32_t half_len;  /* bytes of each journal half: whole erase units */
+    uint32_t rec_space; /* bytes a record takes: its length rounded up to write_unit */
+    uint32_t rec_per_half;
+    uint32_t next_rec;   /* record index in `half` where the next append looks for erased space */
+    uint32_t other_seq;  /* seq of the last valid record of the other half, when other_valid */
+    uint8_t half;        /* 0 or 1: the half holding st (0 while no record is valid) */
+    uint8_t other_valid; /* the other half holds a valid record */
     uint32_t slot_size[TMO_UPDATE_SLOTS];
     uint32_t erased_to; /* RECEIVING slot: bytes [written, erased_to) are erased (RAM only) */
+    uint32_t accepted;  /* RECEIVING slot: bytes taken by write; [written, accepted) in tail */
+    uint8_t tail[TMO_UPDATE_MAX_WRITE_UNIT];  /* a partial write unit waiting for more bytes */
     tmo_update_slot_ctx verify_ctx, user_ctx; /* behind the verifier's reader and the caller's */
     tmo_bundle bundle;                        /* the last verified bundle (see tmo_update_bundle) */
 } tmo_update;
@@ -158,8 +184,10 @@ typedef struct tmo_update {
  * Opens the engine: checks the areas and reads the journal. A journal with
  * no valid record is a device that never updated (all slots EMPTY); nothing
  * is written. Returns TMO_EINVAL (NULL or inconsistent config: missing port
- * or counter, erase unit not a power of two, a journal area too small for
- * two records), or a port error.
+ * or counter, erase unit not a power of two up to 65536, write unit not a
+ * power of two up to the erase unit and TMO_UPDATE_MAX_WRITE_UNIT, a journal
+ * area without two halves of whole erase units that hold a record each, a
+ * slot not a whole number of erase units), or a port error.
  */
 tmo_err tmo_update_open(tmo_update *u, const tmo_update_config *cfg, tmo_diag *diag);
 
@@ -192,10 +220,16 @@ tmo_err tmo_update_begin(tmo_update *u, uint32_t size, const uint8_t *digest, ui
                          uint32_t *resume_offset, tmo_diag *diag);
 
 /*
- * Writes bundle bytes [offset, offset+len) of the receiving slot and
- * journals them as durable. offset must be the resume offset or the end of
- * the previous write (TMO_ERANGE otherwise, or past the size); TMO_ESTATE
- * when no slot is receiving.
+ * Writes bundle bytes [offset, offset+len) of the receiving slot. Any length
+ * is accepted: whole write units are programmed at once, a partial unit
+ * waits in RAM for the next call, and the write that completes the bundle
+ * programs its last unit padded with the erased value. The journal records
+ * the count of programmed bytes each time it reaches a new erase unit (where
+ * a resume after a restart starts: see begin). offset must be the resume
+ * offset or the end of the previous write (TMO_ERANGE otherwise, or past
+ * the size); TMO_ESTATE when no slot is receiving. After an error, bytes
+ * from the erase unit of the last journaled count on must be written again
+ * (begin gives the offset).
  */
 tmo_err tmo_update_write(tmo_update *u, uint32_t offset, const void *data, size_t len,
                          tmo_diag *diag);

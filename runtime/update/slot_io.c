@@ -1,6 +1,7 @@
 /*
- * Bytes in the model slots: programming with erase-ahead (flash can only be
- * written once per erase), readers for the bundle verifier, and verification
+ * Bytes in the model slots: programming in whole write units with
+ * erase-ahead (flash can only be written once per erase, in the port's
+ * program granularity), readers for the bundle verifier, and verification
  * of the bundle a slot holds (all hashing and signatures happen in
  * runtime/bundle: crypto stays there).
  */
@@ -38,17 +39,15 @@ void slot_reader_init(tmo_update *u, tmo_update_slot_ctx *ctx, uint8_t i, uint32
     r->size = size;
 }
 
-tmo_err slot_program(tmo_update *u, uint8_t i, uint32_t offset, const void *data, size_t len,
-                     tmo_diag *diag)
+/* Programs len bytes (whole write units, or the padded last one) at offset of slot i. */
+static tmo_err program(tmo_update *u, uint8_t i, uint32_t offset, const void *data, uint32_t len,
+                       tmo_diag *diag)
 {
     const tmo_port_storage *s = u->cfg.storage;
     uint32_t unit = s->erase_unit;
-    uint64_t end = (uint64_t)offset + len;
-    if (end > u->slot_size[i])
-        return diag_set(diag, TMO_ENOSPC, TMO_AT_NONE, -1, "update.size",
-                        "the bundle does not fit the slot");
-    /* Slot sizes are multiples of the unit (checked at open): the rounded end stays inside. */
-    uint64_t need = (end + unit - 1) / unit * unit;
+    /* Slot sizes are multiples of the erase unit (checked at open), which is one of the write
+     * unit: a write that begin let in ends inside the slot, and so does its rounded end. */
+    uint64_t need = ((uint64_t)offset + len + unit - 1) / unit * unit;
     if (need > u->erased_to) {
         tmo_err e = s->erase(s->ctx, slot_area(i), u->erased_to, (uint32_t)(need - u->erased_to));
         if (e != TMO_OK)
@@ -57,6 +56,49 @@ tmo_err slot_program(tmo_update *u, uint8_t i, uint32_t offset, const void *data
     }
     tmo_err e = s->write(s->ctx, slot_area(i), offset, data, len);
     return e == TMO_OK ? TMO_OK : port_fail(diag, e, "port.storage");
+}
+
+/* Programs the tail (have bytes) as one write unit, padded with the erased value. */
+static tmo_err flush_tail(tmo_update *u, uint8_t i, uint32_t have, tmo_diag *diag)
+{
+    const tmo_port_storage *s = u->cfg.storage;
+    memset(u->tail + have, s->erased_value, s->write_unit - have);
+    tmo_update_slot *sl = &u->st.slot[i];
+    tmo_err e = program(u, i, sl->written, u->tail, s->write_unit, diag);
+    if (e == TMO_OK)
+        sl->written += have;
+    return e;
+}
+
+tmo_err slot_append(tmo_update *u, uint8_t i, const uint8_t *data, size_t len, tmo_diag *diag)
+{
+    tmo_update_slot *sl = &u->st.slot[i];
+    uint32_t wu = u->cfg.storage->write_unit;
+    uint32_t have = u->accepted - sl->written; /* < wu: bytes waiting in the tail */
+    u->accepted += (uint32_t)len;              /* begin and write keep this <= size */
+    int last = u->accepted == sl->size;        /* this call completes the bundle */
+    if (have > 0) {
+        uint32_t take = len < wu - have ? (uint32_t)len : wu - have;
+        memcpy(u->tail + have, data, take);
+        have += take;
+        data += take;
+        len -= take;
+        if (have < wu && !last)
+            return TMO_OK;
+        tmo_err e = flush_tail(u, i, have, diag);
+        if (e != TMO_OK)
+            return e;
+    }
+    uint32_t whole = (uint32_t)len / wu * wu;
+    if (whole > 0) {
+        tmo_err e = program(u, i, sl->written, data, whole, diag);
+        if (e != TMO_OK)
+            return e;
+        sl->written += whole;
+    }
+    uint32_t rest = (uint32_t)len - whole;
+    memcpy(u->tail, data + whole, rest);
+    return last && rest > 0 ? flush_tail(u, i, rest, diag) : TMO_OK;
 }
 
 tmo_err slot_verify(tmo_update *u, uint8_t i, uint32_t size, int with_clock, tmo_diag *diag)

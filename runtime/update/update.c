@@ -15,25 +15,51 @@ static tmo_err fail(tmo_diag *diag, tmo_err err, const char *field, const char *
     return diag_set(diag, err, TMO_AT_NONE, -1, field, problem);
 }
 
+static int pow2(uint32_t v)
+{
+    return v != 0 && (v & (v - 1)) == 0;
+}
+
 static int config_ok(const tmo_update_config *c)
 {
     const tmo_port_storage *s = c->storage;
     return s != NULL && s->size != NULL && s->read != NULL && s->write != NULL &&
-           s->erase != NULL && s->erase_unit != 0 && (s->erase_unit & (s->erase_unit - 1)) == 0 &&
-           s->erase_unit <= 65536 && c->env.counter != NULL;
+           s->erase != NULL && c->env.counter != NULL;
+}
+
+/* The flash geometry the engine can keep to (port.h); the write unit bounds its buffers. */
+static tmo_err check_geometry(const tmo_port_storage *s, tmo_diag *diag)
+{
+    if (!pow2(s->erase_unit) || s->erase_unit > 65536) {
+        fail(diag, TMO_EINVAL, "port.storage.erase_unit",
+             "the erase unit must be a power of two, at most 65536");
+        diag_limit(diag, s->erase_unit, 65536);
+        return TMO_EINVAL;
+    }
+    uint32_t max =
+        s->erase_unit < TMO_UPDATE_MAX_WRITE_UNIT ? s->erase_unit : TMO_UPDATE_MAX_WRITE_UNIT;
+    if (!pow2(s->write_unit) || s->write_unit > max) {
+        fail(diag, TMO_EINVAL, "port.storage.write_unit",
+             "the write unit must be a power of two, at most the erase unit and "
+             "TMO_UPDATE_MAX_WRITE_UNIT");
+        diag_limit(diag, s->write_unit, max);
+        return TMO_EINVAL;
+    }
+    return TMO_OK;
 }
 
 tmo_err tmo_update_open(tmo_update *u, const tmo_update_config *cfg, tmo_diag *diag)
 {
     tmo_diag_clear(diag);
     if (u == NULL || cfg == NULL || !config_ok(cfg))
-        return fail(diag, TMO_EINVAL, "update.config",
-                    "needs a storage port with a power-of-two erase unit and an NV counter");
+        return fail(diag, TMO_EINVAL, "update.config", "needs a storage port and an NV counter");
+    if (check_geometry(cfg->storage, diag) != TMO_OK)
+        return TMO_EINVAL;
     memset(u, 0, sizeof *u);
     u->cfg = *cfg;
     const tmo_port_storage *s = cfg->storage;
-    uint32_t unit = s->erase_unit, journal = 0;
-    u->record_stride = (TMO_JOURNAL_RECORD_LEN + unit - 1) / unit * unit;
+    uint32_t unit = s->erase_unit, wu = s->write_unit, journal = 0;
+    u->rec_space = (TMO_JOURNAL_RECORD_LEN + wu - 1) / wu * wu;
     for (uint8_t i = 0; i < TMO_UPDATE_SLOTS; i++) {
         tmo_err e = s->size(s->ctx, slot_area(i), &u->slot_size[i]);
         if (e != TMO_OK)
@@ -45,9 +71,14 @@ tmo_err tmo_update_open(tmo_update *u, const tmo_update_config *cfg, tmo_diag *d
     tmo_err e = s->size(s->ctx, TMO_AREA_JOURNAL, &journal);
     if (e != TMO_OK)
         return port_fail(diag, e, "port.storage");
-    if (journal / 2 < u->record_stride)
-        return fail(diag, TMO_EINVAL, "update.journal_size",
-                    "the journal area cannot hold two records");
+    u->half_len = journal / unit / 2 * unit;
+    u->rec_per_half = u->half_len / u->rec_space;
+    if (u->rec_per_half == 0) {
+        fail(diag, TMO_EINVAL, "update.journal_size",
+             "the journal area needs two halves of whole erase units, each holding a record");
+        diag_limit(diag, journal, 2 * ((u->rec_space + unit - 1) / unit * unit));
+        return TMO_EINVAL;
+    }
     e = journal_load(u, diag);
     if (e != TMO_OK)
         return e;
@@ -56,7 +87,7 @@ tmo_err tmo_update_open(tmo_update *u, const tmo_update_config *cfg, tmo_diag *d
         if (sl->state == TMO_SLOT_RECEIVING) {
             /* Bytes after the last durable count may be torn: resume at their erase unit. */
             sl->written = sl->written / unit * unit;
-            u->erased_to = sl->written;
+            u->erased_to = u->accepted = sl->written;
         }
     }
     return TMO_OK;
@@ -106,7 +137,7 @@ tmo_err tmo_update_begin(tmo_update *u, uint32_t size, const uint8_t *digest, ui
     tmo_update_state next = u->st;
     tmo_update_slot *s = &next.slot[t];
     if (same_bundle(s, size, digest) && s->state == TMO_SLOT_RECEIVING) {
-        *resume_offset = s->written;
+        *resume_offset = u->accepted; /* bytes waiting in the tail count: they go on from there */
         if (s->tag == tag)
             return TMO_OK;
         s->tag = tag;
@@ -131,7 +162,7 @@ tmo_err tmo_update_begin(tmo_update *u, uint32_t size, const uint8_t *digest, ui
     if (e != TMO_OK)
         return e;
     u->erased_to = 0;
-    *resume_offset = s->written;
+    u->accepted = *resume_offset = s->written;
     return TMO_OK;
 }
 
@@ -150,26 +181,29 @@ tmo_err tmo_update_write(tmo_update *u, uint32_t offset, const void *data, size_
     int i = u != NULL ? receiving_slot(u) : -1;
     if (i < 0)
         return fail(diag, TMO_ESTATE, "update.state", "no slot is receiving a bundle (call begin)");
-    const tmo_update_slot *s = &u->st.slot[i];
-    if (offset != s->written || len > s->size - s->written || (len > 0 && data == NULL)) {
+    tmo_update_slot *s = &u->st.slot[i];
+    if (offset != u->accepted || len > s->size - u->accepted || (len > 0 && data == NULL)) {
         fail(diag, TMO_ERANGE, "update.offset",
              "writes must continue at the resume offset, inside the bundle");
-        diag_limit(diag, offset, s->written);
+        diag_limit(diag, offset, u->accepted);
         return TMO_ERANGE;
     }
     if (len == 0)
         return TMO_OK;
-    tmo_err e = slot_program(u, (uint8_t)i, offset, data, len, diag);
-    if (e == TMO_OK) {
-        tmo_update_state next = u->st;
-        next.slot[i].written = offset + (uint32_t)len;
-        e = journal_store(u, &next, diag);
-    }
+    uint32_t unit = u->cfg.storage->erase_unit, before = s->written;
+    tmo_err e = slot_append(u, (uint8_t)i, data, len, diag);
+    /*
+     * A restart resumes at the erase unit holding the journaled count, so the
+     * journal only needs the count when it reaches a new erase unit: the
+     * records in between would not move the resume point.
+     */
+    if (e == TMO_OK && s->written / unit != before / unit)
+        e = journal_store(u, &u->st, diag);
     if (e != TMO_OK) {
-        /* Bytes from here on may be half programmed: a retry starts at their erase unit, erased again. */
-        uint32_t unit = u->cfg.storage->erase_unit;
-        u->st.slot[i].written = s->written / unit * unit;
-        u->erased_to = u->st.slot[i].written;
+        /* Bytes from the journaled count's erase unit on may be half programmed (or not
+         * journaled): a retry starts at that unit, erased again. */
+        s->written = before / unit * unit;
+        u->erased_to = u->accepted = s->written;
     }
     return e;
 }

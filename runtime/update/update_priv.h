@@ -1,6 +1,7 @@
 /*
  * Private helpers of the A/B update engine (include/tinymlops/update.h):
- * the journal codec and store, slot I/O, and verification of a slot.
+ * the journal codec (journal.c) and log (journal_log.c), slot I/O, and
+ * verification of a slot.
  */
 #ifndef TMO_UPDATE_PRIV_H
 #define TMO_UPDATE_PRIV_H
@@ -20,15 +21,17 @@ void journal_encode(const tmo_update_state *st, uint8_t rec[TMO_JOURNAL_RECORD_L
 tmo_err journal_decode(const uint8_t rec[TMO_JOURNAL_RECORD_LEN], tmo_update_state *st);
 
 /*
- * Reads both records and keeps the valid one with the higher sequence
- * number in u->st / u->current_record; none valid gives the empty state.
+ * Scans the journal area (geometry in u->half_len, rec_space, rec_per_half)
+ * and keeps the newest valid record in u->st, with where the next record
+ * goes; none valid gives the empty state.
  */
 tmo_err journal_load(tmo_update *u, tmo_diag *diag);
 
 /*
- * Makes next (with seq = current + 1) the durable state: erases and writes
- * the record position that does not hold the current state. On success
- * u->st = *next; on failure u->st is unchanged (the old record still holds).
+ * Makes next (with seq = current + 1) the durable state: one write into
+ * erased space after the current record, or, when its half is full, an erase
+ * of the other half and a write at its start. On success u->st = *next; on
+ * failure u->st is unchanged (the old record still holds).
  */
 tmo_err journal_store(tmo_update *u, const tmo_update_state *next, tmo_diag *diag);
 
@@ -46,11 +49,13 @@ void slot_reader_init(tmo_update *u, tmo_update_slot_ctx *ctx, uint8_t i, uint32
                       tmo_port_reader *r);
 
 /*
- * Writes data at offset of slot i, erasing units from u->erased_to on as
- * needed (so every byte is erased exactly once before it is programmed).
+ * Appends data to the bundle receiving in slot i, after u->accepted bytes:
+ * programs whole write units (erasing erase units from u->erased_to on as
+ * needed, so every byte is erased exactly once before it is programmed),
+ * keeps a partial unit in u->tail, and pads the bundle's last unit with the
+ * erased value. Advances u->accepted and slot i's written (RAM only).
  */
-tmo_err slot_program(tmo_update *u, uint8_t i, uint32_t offset, const void *data, size_t len,
-                     tmo_diag *diag);
+tmo_err slot_append(tmo_update *u, uint8_t i, const uint8_t *data, size_t len, tmo_diag *diag);
 
 /*
  * tmo_bundle_verify + tmo_bundle_check_payload of the bundle in slot i

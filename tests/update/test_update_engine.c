@@ -3,8 +3,9 @@
  * docs/update-engine.md): each operation's effect on the journaled state,
  * refusals (order, ranges, digests, signatures, counters, targets), resume,
  * trial reverts and boot recovery, the journal's torn-record and sequence
- * rules. Storage is the in-memory NOR-rule port without faults; the power
- * cut proofs are in test_update_powercut.c.
+ * rules. Storage is the in-memory flash port without faults (8-byte write
+ * units, a journal of three records a half); the power cut proofs are in
+ * test_update_powercut.c, wear and alignment in test_update_flash.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +20,7 @@
 #include "update/update_priv.h"
 #include "update_fixture.h"
 
-enum { UNIT = 256, SLOT = 16 * 1024, JOURNAL = 2 * 512, CHUNK = 500 };
+enum { UNIT = 256, WU = 8, SLOT = 16 * 1024, JOURNAL = 8 * UNIT, HALF = JOURNAL / 2, CHUNK = 500 };
 
 /* v1 and v2 share counter 1 (v2 stays revertible), v3 raises it to 2. */
 static ufx_bundle v1, v2, v3, rogue, wrong_arch, old_counter, with_kat;
@@ -34,7 +35,7 @@ typedef struct dev {
 static dev *dev_new(uint8_t max_trial_boots)
 {
     dev *d = calloc(1, sizeof *d);
-    fs_init(&d->f, SLOT, JOURNAL, UNIT);
+    fs_init_flash(&d->f, SLOT, JOURNAL, UNIT, WU, 0xFF);
     d->cfg = ufx_config(&d->f.port, &d->f.counter_port);
     d->cfg.max_trial_boots = max_trial_boots;
     assert_int_equal(tmo_update_open(&d->u, &d->cfg, NULL), TMO_OK);
@@ -98,7 +99,10 @@ static void test_update_cycle(void **state)
     uint8_t target = first ^ 1u;
     assert_int_equal(st(d)->slot[target].state, TMO_SLOT_RECEIVING);
     assert_int_equal(tmo_update_write(&d->u, 0, v3.bytes, 100, &diag), TMO_OK);
-    assert_int_equal(st(d)->slot[target].written, 100);
+    /* Programmed in whole write units: the last 4 bytes wait for the next call. */
+    assert_int_equal(st(d)->slot[target].written, 100 / WU * WU);
+    assert_int_equal(tmo_update_begin(&d->u, (uint32_t)v3.len, v3.digest, 8, &off, &diag), TMO_OK);
+    assert_int_equal(off, 100); /* the same session goes on after the bytes it took */
     assert_int_equal(tmo_update_write(&d->u, 100, v3.bytes + 100, v3.len - 100, &diag), TMO_OK);
     assert_int_equal(tmo_update_finish(&d->u, &diag), TMO_OK);
     const tmo_update_slot *s = &st(d)->slot[target];
@@ -331,9 +335,9 @@ static void test_boot_completes_confirmation(void **state)
     assert_int_equal(ufx_install(&d->u, &v1, 1, CHUNK), TMO_OK);
     assert_int_equal(ufx_download(&d->u, &v3, 2, CHUNK, NULL), TMO_OK);
     assert_int_equal(tmo_update_activate(&d->u, &diag), TMO_OK);
-    fs_power_on(
-        &d->f, 2,
-        TEAR_NOTHING); /* confirm = journal erase, write, then the counter: cut the counter */
+    /* confirm = journal record, then the counter: cut the counter */
+    fs_power_on(&d->f, -1, TEAR_NOTHING);
+    d->f.cut_counter = 1;
     assert_int_not_equal(tmo_update_confirm(&d->u, &diag), TMO_OK);
     assert_int_equal(d->f.counter, 1);
     fs_power_on(&d->f, -1, TEAR_NOTHING);
@@ -422,37 +426,89 @@ static void test_journal_records(void **state)
     assert_int_equal(journal_crc32((const uint8_t *)"123456789", 9), 0xCBF43926u);
 }
 
+/* Byte offset of the record the engine holds its state in. */
+static uint32_t current_at(const dev *d)
+{
+    return d->u.half * d->u.half_len + (d->u.next_rec - 1) * d->u.rec_space;
+}
+
 static void test_journal_picks_newest_valid(void **state)
 {
     (void)state;
     dev *d = dev_new(0);
     assert_int_equal(ufx_install(&d->u, &v1, 1, CHUNK), TMO_OK);
-    tmo_update_state before = *st(d);
     assert_int_equal(ufx_download(&d->u, &v3, 2, CHUNK, NULL), TMO_OK);
-    uint8_t newest = d->u.current_record;
-    /* Tear the newest record: the one before it is what the device sees. */
-    d->f.area[TMO_AREA_JOURNAL][newest * 512u + 100] ^= 0xFF;
+    uint32_t newest = st(d)->seq;
+    /* Tear the newest record: the one before it (in its half or, after a compaction, the
+     * other one) is what the device sees; the next record goes after the torn one. */
+    d->f.area[TMO_AREA_JOURNAL][current_at(d) + 100] ^= 0xFF;
     assert_int_equal(tmo_update_open(&d->u, &d->cfg, NULL), TMO_OK);
-    assert_int_equal(st(d)->seq, before.seq + (uint32_t)(v3.len + CHUNK - 1) / CHUNK + 1);
-    /* Sequence numbers compare across the 2^32 wrap. */
+    assert_int_equal(st(d)->seq, newest - 1);
+    assert_int_equal(tmo_update_cancel(&d->u, NULL), TMO_OK);
+    assert_int_equal(st(d)->seq, newest);
+    assert_int_equal(tmo_update_open(&d->u, &d->cfg, NULL), TMO_OK);
+    assert_int_equal(st(d)->seq, newest);
+    /* Sequence numbers compare across the 2^32 wrap; each half's last record is its newest.
+     * (This is also the layout of the two-record journal before the log: a record at the
+     * start of each half.) */
+    tmo_update_state before = *st(d);
     tmo_update_state a = before, b = before;
     a.seq = 0xFFFFFFFFu;
     b.seq = 1;
     b.trial_boots = 1;
     uint8_t rec[TMO_JOURNAL_RECORD_LEN];
-    journal_encode(&a, rec);
     memset(d->f.area[TMO_AREA_JOURNAL], 0xFF, JOURNAL);
+    journal_encode(&a, rec);
     memcpy(d->f.area[TMO_AREA_JOURNAL], rec, sizeof rec);
     journal_encode(&b, rec);
-    memcpy(d->f.area[TMO_AREA_JOURNAL] + 512, rec, sizeof rec);
+    memcpy(d->f.area[TMO_AREA_JOURNAL] + HALF, rec, sizeof rec);
     assert_int_equal(tmo_update_open(&d->u, &d->cfg, NULL), TMO_OK);
     assert_int_equal(st(d)->seq, 1);
     assert_int_equal(st(d)->trial_boots, 1);
+    /* The next change appends after it, in erased space. */
+    long erases = fs_erases(&d->f, TMO_AREA_JOURNAL);
+    uint32_t off;
+    assert_int_equal(tmo_update_begin(&d->u, (uint32_t)v2.len, v2.digest, 5, &off, NULL), TMO_OK);
+    assert_int_equal(fs_erases(&d->f, TMO_AREA_JOURNAL), erases);
+    assert_int_equal(st(d)->seq, 2);
+    assert_int_equal(current_at(d), HALF + TMO_JOURNAL_RECORD_LEN);
+    dev_free(d);
+}
+
+/*
+ * A record just written is the one the next open reads, whatever sequence numbers a journal
+ * written elsewhere holds: here the current record (seq 10, half 1) beats half 0's (2^31 + 11)
+ * under serial-number comparison, but 11 would not. The change must go to a fresh half
+ * (compaction), not after the current record.
+ */
+static void test_journal_new_record_always_wins(void **state)
+{
+    (void)state;
+    dev *d = dev_new(0);
+    assert_int_equal(ufx_install(&d->u, &v1, 1, CHUNK), TMO_OK);
+    tmo_update_state a = *st(d), b = *st(d);
+    a.seq = 10;
+    b.seq = 0x8000000Bu;
+    b.slot[b.active].tag = 99;
+    uint8_t rec[TMO_JOURNAL_RECORD_LEN];
+    memset(d->f.area[TMO_AREA_JOURNAL], 0xFF, JOURNAL);
+    journal_encode(&b, rec);
+    memcpy(d->f.area[TMO_AREA_JOURNAL], rec, sizeof rec);
+    journal_encode(&a, rec);
+    memcpy(d->f.area[TMO_AREA_JOURNAL] + HALF, rec, sizeof rec);
+    assert_int_equal(tmo_update_open(&d->u, &d->cfg, NULL), TMO_OK);
+    assert_int_equal(st(d)->seq, 10);
+    uint32_t off;
+    assert_int_equal(tmo_update_begin(&d->u, (uint32_t)v3.len, v3.digest, 5, &off, NULL), TMO_OK);
+    assert_int_equal(tmo_update_open(&d->u, &d->cfg, NULL), TMO_OK);
+    assert_int_equal(st(d)->seq, 11);
+    assert_int_equal(st(d)->slot[st(d)->active ^ 1u].state, TMO_SLOT_RECEIVING);
     dev_free(d);
 }
 
 /* A CRC-valid newest record the engine could not have written (found by fuzz_update_state):
- * its active slot is READY, or a bundle larger than its slot. The record before it holds. */
+ * its active slot is READY, or a bundle larger than its slot. The record before it holds,
+ * and the space it takes is not written again. */
 static void test_journal_refuses_inconsistent_record(void **state)
 {
     (void)state;
@@ -470,9 +526,13 @@ static void test_journal_refuses_inconsistent_record(void **state)
         bad[k].seq = good.seq + 1;
         journal_encode(&bad[k], rec);
         assert_int_equal(journal_decode(rec, &(tmo_update_state){0}), TMO_OK);
-        uint8_t pos = (uint8_t)(d->u.current_record ^ 1u);
-        memset(d->f.area[TMO_AREA_JOURNAL] + pos * 512u, 0xFF, 512);
-        memcpy(d->f.area[TMO_AREA_JOURNAL] + pos * 512u, rec, sizeof rec);
+        /* Where the next record would go: after the current one, or the other half's start. */
+        uint32_t at = current_at(d) + d->u.rec_space;
+        if (d->u.next_rec >= d->u.rec_per_half) {
+            at = (d->u.half ^ 1u) * d->u.half_len;
+            memset(d->f.area[TMO_AREA_JOURNAL] + at, 0xFF, HALF);
+        }
+        memcpy(d->f.area[TMO_AREA_JOURNAL] + at, rec, sizeof rec);
         tmo_boot_report rep = dev_restart(d);
         assert_int_equal(rep.action, TMO_BOOT_NONE);
         assert_int_equal(st(d)->seq, good.seq);
@@ -523,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_load_active_and_sections),
         cmocka_unit_test(test_journal_records),
         cmocka_unit_test(test_journal_picks_newest_valid),
+        cmocka_unit_test(test_journal_new_record_always_wins),
         cmocka_unit_test(test_journal_refuses_inconsistent_record),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

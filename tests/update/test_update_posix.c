@@ -1,7 +1,9 @@
 /*
  * The POSIX slot storage port (ports/posix/port_posix.h): area files made
- * at their size, flash-like erase, durable read-back across a reopen, range
- * checks, and the update engine running on it across "restarts".
+ * at their size, flash rules (erase units, write units, no programming of
+ * bytes that are not erased), erases counted per unit, durable read-back
+ * across a reopen, range checks, and the update engine running on it across
+ * "restarts" with the journal's wear measured.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,26 +44,54 @@ static void test_areas(void **state)
     assert_int_equal(p->size(p->ctx, TMO_AREA_SLOT_B, &n), TMO_OK);
     assert_int_equal(n, 12288);
     assert_int_equal(p->size(p->ctx, 3, &n), TMO_PORT_ERANGE);
+    assert_int_equal(p->erase_unit, TMO_POSIX_ERASE_UNIT);
+    assert_int_equal(p->write_unit, TMO_POSIX_WRITE_UNIT);
+    assert_int_equal(p->erased_value, 0xFF);
     assert_int_equal(p->erase(p->ctx, TMO_AREA_SLOT_A, 4096, 4096), TMO_OK);
+    assert_int_equal(p->erase(p->ctx, TMO_AREA_SLOT_A, 4096, 8192), TMO_OK);
+    assert_int_equal(tmo_posix_storage_erases(&s, TMO_AREA_SLOT_A, 0), 0);
+    assert_int_equal(tmo_posix_storage_erases(&s, TMO_AREA_SLOT_A, 1), 2);
+    assert_int_equal(tmo_posix_storage_erases(&s, TMO_AREA_SLOT_A, 2), 1);
+    assert_int_equal(tmo_posix_storage_erases(&s, TMO_AREA_SLOT_A, 3), 0); /* no such unit */
     uint8_t buf[4096];
     assert_int_equal(p->read(p->ctx, TMO_AREA_SLOT_A, 4096, buf, sizeof buf), TMO_OK);
     for (size_t i = 0; i < sizeof buf; i++)
         assert_int_equal(buf[i], 0xFF);
-    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 4100, "hello", 5), TMO_OK);
-    assert_int_equal(p->erase(p->ctx, TMO_AREA_SLOT_A, 100, 4096),
-                     TMO_PORT_ERANGE); /* misaligned */
+    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 4104, "hello123", 8), TMO_OK);
+    /* Flash rules: writes on the 8-byte unit only, never over programmed bytes. */
+    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 4100, "abcdefgh", 8), TMO_PORT_EALIGN);
+    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 4112, "abcde", 5), TMO_PORT_EALIGN);
+    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 4112, "", 0), TMO_PORT_EALIGN);
+    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 4096, "abcdefghijklmnop", 16),
+                     TMO_PORT_ENOTERASED); /* its second half is programmed */
+    assert_int_equal(p->read(p->ctx, TMO_AREA_SLOT_A, 4096, buf, 8), TMO_OK);
+    assert_memory_equal(buf, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 8); /* nothing written */
+    assert_int_equal(p->erase(p->ctx, TMO_AREA_SLOT_A, 100, 4096), TMO_PORT_EALIGN);
     assert_int_equal(p->erase(p->ctx, TMO_AREA_SLOT_A, 8192, 8192),
                      TMO_PORT_ERANGE); /* past the end */
-    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 12286, "abc", 3), TMO_PORT_ERANGE);
+    assert_int_equal(p->write(p->ctx, TMO_AREA_SLOT_A, 12280, "abcdefghijklmnop", 16),
+                     TMO_PORT_ERANGE);
     assert_int_equal(p->read(p->ctx, TMO_AREA_JOURNAL, 8190, buf, 3), TMO_PORT_ERANGE);
     tmo_posix_storage_close(&s);
     /* Reopened with another size: the areas keep theirs and their bytes. */
     assert_int_equal(tmo_posix_storage_open(&s, dir, 50000), TMO_OK);
     assert_int_equal(s.port.size(s.port.ctx, TMO_AREA_SLOT_A, &n), TMO_OK);
     assert_int_equal(n, 12288);
-    assert_int_equal(s.port.read(s.port.ctx, TMO_AREA_SLOT_A, 4099, buf, 7), TMO_OK);
-    assert_memory_equal(buf, "\xFFhello\xFF", 7);
+    assert_int_equal(s.port.read(s.port.ctx, TMO_AREA_SLOT_A, 4103, buf, 10), TMO_OK);
+    assert_memory_equal(buf, "\xFFhello123\xFF", 10);
+    assert_int_equal(tmo_posix_storage_erases(&s, TMO_AREA_SLOT_A, 1), 0); /* counted per open */
     tmo_posix_storage_close(&s);
+    /* Other geometries; the journal's halves stay at least 4 KiB. */
+    assert_int_equal(tmo_posix_storage_open_flash(&s, dir, 10000, 4096, 3), TMO_PORT_ERANGE);
+    assert_int_equal(tmo_posix_storage_open_flash(&s, dir, 10000, 4096, 8192), TMO_PORT_ERANGE);
+    assert_int_equal(tmo_posix_storage_open_flash(&s, dir, 10000, 1u << 17, 8), TMO_PORT_ERANGE);
+    assert_int_equal(tmo_posix_storage_open_flash(&s, dir, 10000, 1024, 32), TMO_OK);
+    assert_int_equal(s.port.write_unit, 32);
+    assert_int_equal(s.port.write(s.port.ctx, TMO_AREA_SLOT_A, 0, "0123456789abcdef", 16),
+                     TMO_PORT_EALIGN);
+    tmo_posix_storage_close(&s);
+    /* A file whose size is not whole erase units of the geometry asked for is refused. */
+    assert_int_equal(tmo_posix_storage_open_flash(&s, dir, 10000, 65536, 8), TMO_PORT_EIO);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -f %s/*.bin", dir);
     assert_int_equal(system(cmd), 0);
@@ -88,6 +118,11 @@ static void test_engine_on_files(void **state)
             assert_int_equal(ufx_install(&u, &v1, 1, 1000), TMO_OK);
             assert_int_equal(ufx_download(&u, &v2, 2, 1000, NULL), TMO_OK);
             assert_int_equal(tmo_update_activate(&u, NULL), TMO_OK);
+            /* The journal file starts zero-filled (not erased): its first record erases a
+             * half; the rest append, 13 to a 4 KiB half (docs/update-engine.md). */
+            assert_true(st->seq > 5 && st->seq <= 13);
+            assert_int_equal(tmo_posix_storage_erases(&s, TMO_AREA_JOURNAL, 0), 0);
+            assert_int_equal(tmo_posix_storage_erases(&s, TMO_AREA_JOURNAL, 1), 1);
         } else if (run == 1) {
             /* Restarted during the trial of v2: back on v1. */
             assert_int_equal(rep.action, TMO_BOOT_REVERTED);
