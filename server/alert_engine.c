@@ -221,12 +221,29 @@ static int64_t last_activity(store *st, const char *device)
     return last;
 }
 
-static void open_silent(srv *s, const char *device, int64_t last, int64_t now)
+/*
+ * The tick's time `now` moved on by the real time spent since real0: a scan
+ * of many devices takes a while, and its list and clock must not go stale
+ * while other threads and replicas serve the devices.
+ */
+static int64_t moved_on(int64_t now, int64_t real0)
+{
+    int64_t spent = srv_now_ms() - real0;
+    return now + (spent > 0 ? spent : 0);
+}
+
+/*
+ * Opens a silent alert unless the device spoke since the scan: its last
+ * activity is read again inside the transaction, against the clock of that
+ * moment.
+ */
+static void open_silent(srv *s, const char *device, int64_t limit, int64_t now)
 {
     st_alert a;
     if (ST(s->st, begin, ST_TX_WRITE) != ST_OK)
         return;
-    int rc = ST(s->st, alert_active, device, "silent", "", &a);
+    int64_t last = last_activity(s->st, device);
+    int rc = now - last >= limit ? ST(s->st, alert_active, device, "silent", "", &a) : ST_CONFLICT;
     if (rc == ST_NOT_FOUND) {
         memset(&a, 0, sizeof a);
         st_copy(a.kind, sizeof a.kind, "silent");
@@ -253,25 +270,25 @@ void tel_alerts_tick(srv *s, int64_t now)
     tel_rules r;
     if (tel_rules_load(s->st, &r) != ST_OK || r.silent_s <= 0)
         return;
-    int64_t limit = r.silent_s * 1000;
+    int64_t limit = r.silent_s * 1000, real0 = srv_now_ms();
     silent_list l = {malloc(MAX_SILENT * sizeof *l.id), malloc(MAX_SILENT * sizeof *l.last), 0};
     if (l.id == NULL || l.last == NULL)
         goto out;
     if (ST(s->st, devices_silent, now - limit, collect_silent, &l) == ST_OK)
         for (size_t i = 0; i < l.n; i++)
-            open_silent(s, l.id[i], l.last[i], now);
+            open_silent(s, l.id[i], limit, moved_on(now, real0));
     l.n = 0;
     st_alert_filter f = {"active", NULL, NULL, "silent", 0, MAX_SILENT, 0};
     if (ST(s->st, alert_list, &f, collect_alert_ids, &l) != ST_OK)
         goto out;
     for (size_t i = 0; i < l.n; i++) {
-        if (now - last_activity(s->st, l.id[i]) >= limit)
-            continue;
         st_alert a;
         if (ST(s->st, begin, ST_TX_WRITE) != ST_OK)
             break;
-        if (ST(s->st, alert_get, l.last[i], &a) == ST_OK && strcmp(a.state, "resolved") != 0 &&
-            tel_alert_resolve(s->st, &a, "auto", now) == ST_OK)
+        int64_t at = moved_on(now, real0); /* judged now, inside the transaction */
+        if (at - last_activity(s->st, l.id[i]) < limit &&
+            ST(s->st, alert_get, l.last[i], &a) == ST_OK && strcmp(a.state, "resolved") != 0 &&
+            tel_alert_resolve(s->st, &a, "auto", at) == ST_OK)
             ST0(s->st, commit);
         else
             ST0(s->st, rollback);

@@ -132,9 +132,13 @@ static int insert_assignments(store *st, st_deployment *d, targets *ts, const va
                               const int *pct, size_t k, int64_t now)
 {
     dev_target **order = malloc((ts->n ? ts->n : 1) * sizeof *order);
-    if (order == NULL)
+    st_assignment *rows = calloc(ts->n ? ts->n : 1, sizeof *rows);
+    if (order == NULL || rows == NULL) {
+        free(order);
+        free(rows);
         return store_fail("out of memory");
-    size_t fitting = 0;
+    }
+    size_t fitting = 0, n = 0;
     for (size_t i = 0; i < ts->n; i++)
         if (ts->t[i].variant >= 0) {
             ts->t[i].order = waves_order_key(d->id, ts->t[i].id);
@@ -142,34 +146,35 @@ static int insert_assignments(store *st, st_deployment *d, targets *ts, const va
         }
     qsort(order, fitting, sizeof *order, by_order);
     digest_cache cache = {.n = 0};
-    int rc = ST_OK;
-    for (size_t i = 0; i < fitting && rc == ST_OK; i++) {
+    for (size_t i = 0; i < fitting; i++) {
         dev_target *t = order[i];
-        st_assignment a = {.deployment_id = d->id, .updated_at = now};
-        st_copy(a.device_id, sizeof a.device_id, t->id);
-        a.wave = waves_of_position(i, fitting, pct, k);
-        a.bundle_id = vs->v[t->variant].bundle_id;
-        a.prev_bundle_id = bundle_id_of(st, &cache, t->active_digest);
-        st_copy(a.state, sizeof a.state, DS_PENDING);
-        rc = ST(st, assignment_insert, &a);
+        st_assignment *a = &rows[n++];
+        *a = (st_assignment){.deployment_id = d->id, .updated_at = now};
+        st_copy(a->device_id, sizeof a->device_id, t->id);
+        a->wave = waves_of_position(i, fitting, pct, k);
+        a->bundle_id = vs->v[t->variant].bundle_id;
+        a->prev_bundle_id = bundle_id_of(st, &cache, t->active_digest);
+        st_copy(a->state, sizeof a->state, DS_PENDING);
     }
     free(order);
-    for (size_t i = 0; i < ts->n && rc == ST_OK; i++) {
+    for (size_t i = 0; i < ts->n; i++) {
         dev_target *t = &ts->t[i];
         if (t->variant >= 0)
             continue;
-        st_assignment a = {.deployment_id = d->id, .wave = -1, .updated_at = now};
-        st_copy(a.device_id, sizeof a.device_id, t->id);
-        a.prev_bundle_id = bundle_id_of(st, &cache, t->active_digest);
-        st_copy(a.state, sizeof a.state, DS_SKIPPED);
+        st_assignment *a = &rows[n++];
+        *a = (st_assignment){.deployment_id = d->id, .wave = -1, .updated_at = now};
+        st_copy(a->device_id, sizeof a->device_id, t->id);
+        a->prev_bundle_id = bundle_id_of(st, &cache, t->active_digest);
+        st_copy(a->state, sizeof a->state, DS_SKIPPED);
         if (!t->profile_ok)
             st_copy(
-                a.reason, sizeof a.reason,
+                a->reason, sizeof a->reason,
                 "capability profile incomplete (arch, runtime_version, ram_bytes, flash_bytes)");
         else
-            fit_pick(&t->fit, vs->v, vs->n, a.reason, sizeof a.reason);
-        rc = ST(st, assignment_insert, &a);
+            fit_pick(&t->fit, vs->v, vs->n, a->reason, sizeof a->reason);
     }
+    int rc = ST(st, assignments_insert, rows, n); /* one bulk write (COPY on PostgreSQL) */
+    free(rows);
     return rc;
 }
 
@@ -247,7 +252,7 @@ void deploy_create(store *st, const deploy_request *rq, deploy_outcome *out)
         fail(out, 500, "%s", "out of memory");
         return;
     }
-    if (ST(st, begin, ST_TX_WRITE) != ST_OK) {
+    if (ST(st, begin, ST_TX_EXCLUSIVE) != ST_OK) {
         free(vs);
         store_failed(out);
         return;

@@ -53,8 +53,14 @@ int deploy_assignment_live(const st_assignment *a)
 int deploy_apply_report(store *st, const char *device, int64_t deployment, const char *state,
                         const char *reason, int64_t now)
 {
+    /* The deployment's row first, then the assignment's: the order the controller locks them
+       in (deploy_advance, halts, rollbacks), so concurrent reports and ticks cannot deadlock. */
+    st_deployment d;
+    int rc = ST(st, deployment_get, deployment, &d);
+    if (rc != ST_OK)
+        return rc == ST_NOT_FOUND ? 0 : ST_ERROR;
     st_assignment a;
-    int rc = ST(st, assignment_get, deployment, device, &a);
+    rc = ST(st, assignment_get, deployment, device, &a);
     if (rc != ST_OK)
         return rc == ST_NOT_FOUND ? 0 : ST_ERROR;
     if (dstate_terminal(a.state) || rank(state) <= rank(a.state))
@@ -262,14 +268,15 @@ json_t *deploy_status_json(store *st, const st_deployment *d)
         return NULL;
     }
     json_t *target = json_from_text(d->target_json, 0);
-    json_t *out = json_pack("{s:I,s:s,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o,s:o}", "id",
-                     (json_int_t)d->id, "kind", d->kind, "rollback_of", (json_int_t)d->rollback_of,
-                     "model", d->model, "version", d->version, "target", target, "wave_percentages",
-                     json_from_text(d->waves_json, 1), "soak_s", (json_int_t)(d->soak_ms / 1000),
-                     "max_failures", (json_int_t)d->max_failures, "state", d->state, "reason",
-                     d->reason, "current_wave", (json_int_t)d->current_wave, "created_at",
-                     (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at,
-                     "created_by", d->created_by, "waves", a.waves, "devices", a.totals);
+    json_t *out =
+        json_pack("{s:I,s:s,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o,s:o}", "id",
+                  (json_int_t)d->id, "kind", d->kind, "rollback_of", (json_int_t)d->rollback_of,
+                  "model", d->model, "version", d->version, "target", target, "wave_percentages",
+                  json_from_text(d->waves_json, 1), "soak_s", (json_int_t)(d->soak_ms / 1000),
+                  "max_failures", (json_int_t)d->max_failures, "state", d->state, "reason",
+                  d->reason, "current_wave", (json_int_t)d->current_wave, "created_at",
+                  (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at, "created_by",
+                  d->created_by, "waves", a.waves, "devices", a.totals);
     if (out != NULL)
         json_object_set_new(out, "health_gate", gate_status_json(st, d->id));
     return out;

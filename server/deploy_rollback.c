@@ -76,7 +76,7 @@ static int assign(store *st, const st_deployment *rb, const st_assignment *orig,
         a.wave = -1;
         st_copy(a.state, sizeof a.state, DS_SKIPPED);
     }
-    return ST(st, assignment_insert, &a);
+    return ST(st, assignments_insert, &a, 1);
 }
 
 void deploy_rollback_in_tx(store *st, int64_t id, const char *by, int64_t max_failures,
@@ -135,7 +135,7 @@ void deploy_rollback(store *st, int64_t id, const char *by, int64_t max_failures
                      deploy_outcome *out)
 {
     memset(out, 0, sizeof *out);
-    if (ST(st, begin, ST_TX_WRITE) != ST_OK) {
+    if (ST(st, begin, ST_TX_EXCLUSIVE) != ST_OK) {
         srv_store_error_message(out->message, sizeof out->message);
         out->status = 500;
         return;

@@ -38,7 +38,7 @@ static int secret_create(srv *s)
 int srv_session_secret_load(srv *s)
 {
     char *value = NULL;
-    int rc = ST(s->st, begin, ST_TX_WRITE);
+    int rc = ST(s->st, begin, ST_TX_EXCLUSIVE);
     if (rc != ST_OK)
         return -1;
     rc = ST(s->st, setting_get, SECRET_SETTING, &value);

@@ -121,16 +121,34 @@ static int write_port(const char *path, unsigned port)
     return rename(tmp, path);
 }
 
+#define LEASE_CONTROLLER "controller"
+
+/*
+ * The main thread between signals: every tick, the replica that holds the
+ * controller lease runs the deployment controller, the alert engine and
+ * retention; with several replicas on one database exactly one does, and
+ * another takes over within a lease period when it dies (docs/server.md).
+ */
 static void serve(srv *s, const sigset_t *stop)
 {
     int64_t tick = s->cfg.tick_ms > 0 ? s->cfg.tick_ms : 1000;
+    int64_t ttl = 5 * tick > 5000 ? 5 * tick : 5000;
     struct timespec period = {(time_t)(tick / 1000), (long)(tick % 1000) * 1000000};
+    int leading = 0;
     for (;;) {
         int sig = sigtimedwait(stop, NULL, &period);
         if (sig == SIGINT || sig == SIGTERM)
             return;
-        deploy_tick(s);
         int64_t now = srv_now_ms();
+        int lead = ST(s->st, lease_acquire, LEASE_CONTROLLER, s->replica, now, ttl) == ST_OK;
+        if (lead != leading)
+            fprintf(stderr, "tinymlops server: replica %.8s %s the controller lease\n", s->replica,
+                    lead ? "holds" : "no longer holds");
+        leading = lead;
+        if (!lead)
+            continue;
+        deploy_tick(s);
+        now = srv_now_ms();
         tel_alerts_tick(s, now);
         tel_retention_tick(s, now);
     }
@@ -155,7 +173,12 @@ int server_run(const server_config *cfg)
         fprintf(stderr, "tinymlops server: %s\n", err);
         return 1;
     }
-    if (srv_session_secret_load(&s) != 0) {
+    uint8_t rnd[16];
+    srv_crypto_lock();
+    int have_id = psa_generate_random(rnd, sizeof rnd) == PSA_SUCCESS;
+    srv_crypto_unlock();
+    devauth_hex(rnd, sizeof rnd, s.replica);
+    if (!have_id || srv_session_secret_load(&s) != 0) {
         fprintf(stderr, "tinymlops server: cannot load the session secret: %s\n", store_error());
         store_close(s.st);
         return 1;

@@ -21,6 +21,7 @@ typedef struct srv {
     uint8_t roots[SERVER_MAX_ROOTS][65];
     size_t root_count;
     uint8_t session_secret[SRV_SESSION_SECRET_LEN]; /* session challenges (P-30), per fleet */
+    char replica[33]; /* this process's random id: the holder of leases it takes */
 } srv;
 
 /*

@@ -11,10 +11,11 @@
  *    several replicas can serve one database.
  *  - Calls are thread-safe; each thread gets its own connection.
  *  - Outside begin()/commit() every call is atomic on its own. Multi-step
- *    writes run inside begin(s, ST_TX_WRITE) ... commit(s): a write
- *    transaction takes the write lock at begin (SQLite BEGIN IMMEDIATE,
- *    PostgreSQL SELECT ... FOR UPDATE on the rows it reads), so checks made
- *    inside it stay true until commit. Transactions do not nest.
+ *    writes run inside begin(s, ST_TX_WRITE) ... commit(s): SQLite runs write
+ *    transactions one at a time (BEGIN IMMEDIATE); PostgreSQL locks the rows
+ *    a write transaction reads (SELECT ... FOR UPDATE) and lets transactions
+ *    on other rows run in parallel, so checks made inside one stay true
+ *    until commit. Transactions do not nest.
  *  - Times are Unix milliseconds (int64). Strings are NUL-terminated UTF-8;
  *    fixed-size fields are filled by the backend and always terminated.
  *  - Return values: ST_OK, ST_NOT_FOUND, ST_CONFLICT (unique key taken),
@@ -27,7 +28,15 @@
 #include <stdint.h>
 
 enum { ST_OK = 0, ST_NOT_FOUND = 1, ST_CONFLICT = 2, ST_ERROR = -1 };
-enum { ST_TX_READ = 0, ST_TX_WRITE = 1 };
+/*
+ * Transaction kinds. ST_TX_WRITE: the rows a transaction reads to decide
+ * (single-row reads of the store's ops) are locked until it ends, so writes
+ * of different devices run in parallel where the backend can (PostgreSQL).
+ * ST_TX_EXCLUSIVE: also one at a time with every other exclusive transaction
+ * of every replica, for the rare operations whose invariant spans tables
+ * (creating a deployment, the fleet's session secret).
+ */
+enum { ST_TX_READ = 0, ST_TX_WRITE = 1, ST_TX_EXCLUSIVE = 2 };
 
 #define ST_DEVICE_ID_LEN 32   /* hex chars (docs/protocol.md P-6) */
 #define ST_PUBKEY_LEN 65      /* uncompressed P-256 */
@@ -348,7 +357,9 @@ typedef struct store_ops {
     /* Writes state, reason, current_wave, wave_done_at, max_failures, updated_at. */
     int (*deployment_update)(store *s, const st_deployment *d);
 
-    int (*assignment_insert)(store *s, const st_assignment *a); /* ST_CONFLICT when it exists */
+    /* Inserts n assignments, all or none (bulk: a deployment of 100,000 devices in one call);
+       ST_CONFLICT when one exists. */
+    int (*assignments_insert)(store *s, const st_assignment *a, size_t n);
     int (*assignment_get)(store *s, int64_t deployment, const char *device, st_assignment *out);
     /* Writes state, reason, updated_at. */
     int (*assignment_update)(store *s, const st_assignment *a);
@@ -405,6 +416,14 @@ typedef struct store_ops {
     /* Heap strings (either may be NULL out); ST_NOT_FOUND when the deployment has no gate. */
     int (*gate_get)(store *s, int64_t deployment, char **policy_json, char **result_json);
     int (*gate_result)(store *s, int64_t deployment, const char *result_json, int64_t now);
+
+    /* ---- leases (migration 0005): one replica at a time does a named piece of work ---- */
+    /*
+     * Takes or renews lease `name` for `holder` until now + ttl_ms: ST_OK when holder has it
+     * (it was free, expired or already holder's), ST_CONFLICT when another holder's is live.
+     */
+    int (*lease_acquire)(store *s, const char *name, const char *holder, int64_t now,
+                         int64_t ttl_ms);
 
     /* ---- device encryption keys (ECDH recipients of bundle key wraps) ---- */
     int (*device_enc_key_set)(store *s, const char *device, const uint8_t pub[ST_PUBKEY_LEN],

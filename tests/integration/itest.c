@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -73,7 +75,8 @@ int it_sh(char *out, size_t cap, const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int wait_port(it_env *e, const char *port_file)
+/* The port a server wrote into port_file, 0 when it exited before writing it or never did. */
+static int wait_port(pid_t pid, const char *port_file)
 {
     for (int i = 0; i < 200; i++) {
         FILE *f = fopen(port_file, "r");
@@ -83,24 +86,18 @@ static int wait_port(it_env *e, const char *port_file)
                 port = 0;
             fclose(f);
         }
-        if (port > 0) {
-            snprintf(e->base, sizeof e->base, "http://127.0.0.1:%d", port);
+        if (port > 0)
+            return port;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
             return 0;
-        }
-        if (waitpid(e->server, NULL, WNOHANG) == e->server)
-            return -1;
         it_sleep_ms(50);
     }
-    return -1;
+    return 0;
 }
 
-int it_start(it_env *e)
+/* Keys and certificate (CLI) and the first admin token (server init on e->db). 0 on success. */
+static int prepare(it_env *e)
 {
-    memset(e, 0, sizeof *e);
-    snprintf(e->dir, sizeof e->dir, "/tmp/tmo-it-XXXXXX");
-    if (mkdtemp(e->dir) == NULL || hc_global_init() != 0)
-        return -1;
-    char out[1024];
     if (it_sh(
             NULL, 0,
             "cd %s && '%s' key gen --role root --out root >/dev/null 2>&1 && "
@@ -111,32 +108,45 @@ int it_start(it_env *e)
     snprintf(e->root_pub, sizeof e->root_pub, "%s/root.pub", e->dir);
     snprintf(e->signing_key, sizeof e->signing_key, "%s/signing.key", e->dir);
     snprintf(e->signing_cert, sizeof e->signing_cert, "%s/signing.cert", e->dir);
-    if (it_sh(out, sizeof out, "'%s' server init --db sqlite:%s/fleet.db 2>/dev/null", TMO_CLI,
-              e->dir) != 0)
+    char out[1024];
+    if (it_sh(out, sizeof out, "'%s' server init --db '%s' 2>/dev/null", TMO_CLI, e->db) != 0)
         return -1;
     char *tok = strstr(out, "tmoa_");
     if (tok == NULL)
         return -1;
     snprintf(e->admin, sizeof e->admin, "%.*s", (int)strcspn(tok, " \n"), tok);
-    char db[200], port_file[200], log[200];
-    snprintf(db, sizeof db, "sqlite:%s/fleet.db", e->dir);
-    snprintf(port_file, sizeof port_file, "%s/port", e->dir);
-    snprintf(log, sizeof log, "%s/server.log", e->dir);
-    e->server = fork();
-    if (e->server < 0)
-        return -1;
-    if (e->server == 0) {
+    return 0;
+}
+
+/* Starts server i on e->db (log server-i.log); its port, 0 on failure. */
+static int start_server(it_env *e, int i)
+{
+    char port_file[200], log[200];
+    snprintf(port_file, sizeof port_file, "%s/port-%d", e->dir, i);
+    snprintf(log, sizeof log, i == 0 ? "%s/server.log" : "%s/server-%d.log", e->dir, i);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test */
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
-        execl(TMO_CLI, TMO_CLI, "server", "--db", db, "--listen", "127.0.0.1:0", "--port-file",
+        execl(TMO_CLI, TMO_CLI, "server", "--db", e->db, "--listen", "127.0.0.1:0", "--port-file",
               port_file, "--root-key", e->root_pub, "--tick-ms", "100", "--checkin-interval", "1",
               (char *)NULL);
         _exit(127);
     }
-    if (wait_port(e, port_file) != 0)
-        return -1;
+    e->replicas[i] = pid;
+    if (i == 0)
+        e->server = pid;
+    e->replica_ports[i] = wait_port(pid, port_file);
+    return e->replica_ports[i];
+}
+
+/* Admin client and environment for e->base. 0 on success. */
+static int connect_admin(it_env *e)
+{
     setenv("TINYMLOPS_SERVER", e->base, 1);
     setenv("TINYMLOPS_TOKEN", e->admin, 1);
     e->hc = hc_open(e->base);
@@ -146,15 +156,160 @@ int it_start(it_env *e)
     return 0;
 }
 
+int it_start(it_env *e)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->dir, sizeof e->dir, "/tmp/tmo-it-XXXXXX");
+    if (mkdtemp(e->dir) == NULL || hc_global_init() != 0)
+        return -1;
+    snprintf(e->db, sizeof e->db, "sqlite:%s/fleet.db", e->dir);
+    e->n_replicas = 1;
+    if (prepare(e) != 0)
+        return -1;
+    int port = start_server(e, 0);
+    if (port == 0)
+        return -1;
+    snprintf(e->base, sizeof e->base, "http://127.0.0.1:%d", port);
+    return connect_admin(e);
+}
+
+/* A TCP port free right now on 127.0.0.1, 0 when none. */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/*
+ * HAProxy in front of the replicas: round robin, health checks every 200 ms,
+ * and a request whose replica died retried on another (L7 retries need the
+ * request buffered). 0 on success.
+ */
+static int start_proxy(it_env *e)
+{
+    char cfg[300], text[4096];
+    int port = free_port();
+    snprintf(cfg, sizeof cfg, "%s/haproxy.cfg", e->dir);
+    int n = snprintf(text, sizeof text,
+                     "global\n  maxconn 4096\n"
+                     "defaults\n  mode http\n  timeout connect 1s\n  timeout client 30s\n"
+                     "  timeout server 30s\n  retries 3\n  option redispatch\n"
+                     "  option http-buffer-request\n  retry-on all-retryable-errors\n"
+                     "frontend fleet\n  bind 127.0.0.1:%d\n  default_backend replicas\n"
+                     "backend replicas\n  balance roundrobin\n"
+                     "  option httpchk GET /api/v1/health\n",
+                     port);
+    for (int i = 0; i < e->n_replicas; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n,
+                      "  server r%d 127.0.0.1:%d check inter 200 fall 2 rise 1\n", i,
+                      e->replica_ports[i]);
+    FILE *f = fopen(cfg, "w");
+    if (port == 0 || f == NULL || fputs(text, f) < 0) {
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    char log[300];
+    snprintf(log, sizeof log, "%s/haproxy.log", e->dir);
+    e->proxy = fork();
+    if (e->proxy == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execlp("haproxy", "haproxy", "-db", "-f", cfg, (char *)NULL);
+        _exit(127);
+    }
+    snprintf(e->base, sizeof e->base, "http://127.0.0.1:%d", port);
+    hc_client *c = hc_open(e->base);
+    for (int i = 0; c != NULL && i < 100; i++) { /* up when it answers a health check */
+        hc_response r;
+        char err[200];
+        int up = 0;
+        if (hc_request(c, "GET", "/api/v1/health", NULL, NULL, 0, NULL, &r, err, sizeof err) == 0) {
+            up = r.status == 200;
+            hc_response_free(&r);
+        }
+        if (up) {
+            hc_close(c);
+            return 0;
+        }
+        it_sleep_ms(100);
+    }
+    hc_close(c);
+    return -1;
+}
+
+int it_start_replicas(it_env *e, int n)
+{
+    memset(e, 0, sizeof *e);
+    const char *url = getenv("TMO_STORE_URL");
+    char out[64];
+    if (url == NULL || strncmp(url, "postgres", 8) != 0 ||
+        it_sh(out, sizeof out, "command -v haproxy") != 0 || n < 1 || n > IT_MAX_REPLICAS)
+        return 77;
+    snprintf(e->dir, sizeof e->dir, "/tmp/tmo-it-XXXXXX");
+    if (mkdtemp(e->dir) == NULL || hc_global_init() != 0)
+        return -1;
+    /* A fresh schema named after the directory, so every run starts empty. */
+    const char *conn =
+        strncmp(url, "postgres:", 9) == 0 && strstr(url, "://") == NULL ? url + 9 : url;
+    char schema[40] = "tmo_it_";
+    for (const char *p = strrchr(e->dir, '-') + 1; *p != '\0'; p++)
+        snprintf(schema + strlen(schema), sizeof schema - strlen(schema), "%02x",
+                 (unsigned char)*p);
+    if (strchr(conn, '\'') != NULL ||
+        it_sh(NULL, 0, "psql -q -v ON_ERROR_STOP=1 -d '%s' -c 'CREATE SCHEMA %s' >&2", conn,
+              schema) != 0)
+        return -1;
+    snprintf(e->db, sizeof e->db, "postgres:%s options=-csearch_path=%s", conn, schema);
+    e->n_replicas = n;
+    if (prepare(e) != 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (start_server(e, i) == 0)
+            return -1;
+    if (start_proxy(e) != 0)
+        return -1;
+    return connect_admin(e);
+}
+
+void it_kill_replica(it_env *e, int i)
+{
+    if (i < 0 || i >= e->n_replicas || e->replicas[i] <= 0)
+        return;
+    kill(e->replicas[i], SIGKILL);
+    waitpid(e->replicas[i], NULL, 0);
+    e->replicas[i] = 0;
+    if (i == 0)
+        e->server = 0;
+}
+
 void it_stop(it_env *e, it_agent *agents, size_t n, int keep)
 {
     for (size_t i = 0; i < n; i++)
         if (agents[i].pid > 0)
             it_agent_stop(&agents[i], SIGKILL);
-    if (e->server > 0) {
-        kill(e->server, SIGTERM);
-        waitpid(e->server, NULL, 0);
-        e->server = 0;
+    for (int i = 0; i < e->n_replicas; i++)
+        if (e->replicas[i] > 0) {
+            kill(e->replicas[i], SIGTERM);
+            waitpid(e->replicas[i], NULL, 0);
+            e->replicas[i] = 0;
+        }
+    e->server = 0;
+    if (e->proxy > 0) {
+        kill(e->proxy, SIGTERM);
+        waitpid(e->proxy, NULL, 0);
+        e->proxy = 0;
     }
     hc_close(e->hc);
     e->hc = NULL;

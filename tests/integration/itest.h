@@ -16,9 +16,16 @@
 
 #include "http_client.h"
 
+#define IT_MAX_REPLICAS 4
+
 typedef struct it_env {
     char dir[128];
-    pid_t server;
+    pid_t server;                    /* replica 0 */
+    pid_t replicas[IT_MAX_REPLICAS]; /* it_start_replicas: every server, [0] == server */
+    int replica_ports[IT_MAX_REPLICAS];
+    int n_replicas;
+    pid_t proxy; /* haproxy in front of the replicas, 0 when none */
+    char db[400];
     char base[64];
     char admin[128];
     hc_client *hc; /* admin client */
@@ -37,6 +44,17 @@ int it_available(void);
 
 /* Temp dir, root/signing keys and certificate (CLI), database, server on a free port. 0 on success. */
 int it_start(it_env *e);
+
+/*
+ * The same with n servers on one PostgreSQL database (a fresh schema of
+ * $TMO_STORE_URL, as scripts/pg-test sets it) behind HAProxy on a free port:
+ * e->base is the proxy. 0 on success, 77 when PostgreSQL or haproxy is not
+ * available (the test should skip), -1 on error.
+ */
+int it_start_replicas(it_env *e, int n);
+
+/* Kills replica i (SIGKILL: no graceful shutdown, as a crash). */
+void it_kill_replica(it_env *e, int i);
 
 /* Stops every agent given (SIGKILL) and the server; removes the dir unless a test failed (keep). */
 void it_stop(it_env *e, it_agent *agents, size_t n, int keep);

@@ -457,7 +457,7 @@ static void add_assignment(fixture *f, int64_t dep, int dev, int64_t wave, const
     a.prev_bundle_id = 10;
     st_copy(a.state, sizeof a.state, state);
     a.updated_at = 100;
-    assert_int_equal(ST(f->st, assignment_insert, &a), ST_OK);
+    assert_int_equal(ST(f->st, assignments_insert, &a, 1), ST_OK);
 }
 
 typedef struct seen {
@@ -485,6 +485,70 @@ static int sum_counts(void *ctx, int64_t wave, const char *state, int64_t count)
     return 0;
 }
 
+static int count_all(void *ctx, int64_t wave, const char *state, int64_t count)
+{
+    (void)wave;
+    (void)state;
+    *(int64_t *)ctx += count;
+    return 0;
+}
+
+/* Bulk insert: thousands of rows in one call, all or none; text with COPY's special bytes. */
+static void assignments_in_bulk(void **state)
+{
+    fixture *f = *state;
+    st_deployment d = make_deployment("bulk/model");
+    assert_int_equal(ST(f->st, deployment_insert, &d), ST_OK);
+    enum { N = 5000 };
+    st_assignment *rows = calloc(N, sizeof *rows);
+    for (int i = 0; i < N; i++) {
+        rows[i].deployment_id = d.id;
+        snprintf(rows[i].device_id, sizeof rows[i].device_id, "%.8sb%023x", f->uniq, i);
+        rows[i].wave = i % 3;
+        rows[i].bundle_id = 7;
+        st_copy(rows[i].state, sizeof rows[i].state, i % 2 ? "pending" : "skipped");
+        st_copy(rows[i].reason, sizeof rows[i].reason, i % 2 ? "" : "tab\there\\ and\nline");
+        rows[i].updated_at = 100 + i;
+    }
+    assert_int_equal(ST(f->st, assignments_insert, rows, N), ST_OK);
+    int64_t total = 0;
+    assert_int_equal(ST(f->st, assignment_counts, d.id, count_all, &total), ST_OK);
+    assert_int_equal(total, N);
+    st_assignment got;
+    assert_int_equal(ST(f->st, assignment_get, d.id, rows[4].device_id, &got), ST_OK);
+    assert_string_equal(got.reason, "tab\there\\ and\nline");
+    assert_int_equal(got.wave, 1);
+    assert_int_equal(got.updated_at, 104);
+    /* A batch with one existing row inserts none of the others. */
+    st_copy(rows[0].device_id, sizeof rows[0].device_id, rows[N - 1].device_id);
+    snprintf(rows[1].device_id, sizeof rows[1].device_id, "%.8sc%023x", f->uniq, 1);
+    assert_int_equal(ST(f->st, assignments_insert, rows, 2), ST_CONFLICT);
+    assert_int_equal(ST(f->st, assignment_get, d.id, rows[1].device_id, &got), ST_NOT_FOUND);
+    /* ... and inside a transaction leaves it usable. */
+    assert_int_equal(ST(f->st, begin, ST_TX_WRITE), ST_OK);
+    assert_int_equal(ST(f->st, assignments_insert, rows, 2), ST_CONFLICT);
+    assert_int_equal(ST(f->st, assignments_insert, &rows[1], 1), ST_OK);
+    assert_int_equal(ST0(f->st, commit), ST_OK);
+    assert_int_equal(ST(f->st, assignment_get, d.id, rows[1].device_id, &got), ST_OK);
+    free(rows);
+}
+
+/* Leases: one holder at a time; renewed by it; taken over only once expired. */
+static void leases_have_one_holder(void **state)
+{
+    fixture *f = *state;
+    char name[40];
+    snprintf(name, sizeof name, "lease-%s", f->uniq);
+    assert_int_equal(ST(f->st, lease_acquire, name, "replica-a", 1000, 500), ST_OK);
+    assert_int_equal(ST(f->st, lease_acquire, name, "replica-b", 1200, 500), ST_CONFLICT);
+    assert_int_equal(ST(f->st, lease_acquire, name, "replica-a", 1400, 500), ST_OK); /* renewed */
+    assert_int_equal(ST(f->st, lease_acquire, name, "replica-b", 1800, 500), ST_CONFLICT);
+    assert_int_equal(ST(f->st, lease_acquire, name, "replica-b", 1900, 500), ST_OK); /* expired */
+    assert_int_equal(ST(f->st, lease_acquire, name, "replica-a", 2000, 500), ST_CONFLICT);
+    snprintf(name, sizeof name, "other-%s", f->uniq); /* leases are independent */
+    assert_int_equal(ST(f->st, lease_acquire, name, "replica-a", 2000, 500), ST_OK);
+}
+
 static void deployments_and_assignments(void **state)
 {
     fixture *f = *state;
@@ -502,7 +566,7 @@ static void deployments_and_assignments(void **state)
     memset(&a, 0, sizeof a);
     a.deployment_id = d2.id;
     strcpy(a.device_id, dev1);
-    assert_int_equal(ST(f->st, assignment_insert, &a), ST_CONFLICT);
+    assert_int_equal(ST(f->st, assignments_insert, &a, 1), ST_CONFLICT);
 
     d2.current_wave = 1;
     d2.wave_done_at = 555;
@@ -776,7 +840,7 @@ static void reports_dedup_scan_prune(void **state)
     strcpy(a.device_id, other);
     a.wave = 2;
     st_copy(a.state, sizeof a.state, "pending");
-    assert_int_equal(ST(f->st, assignment_insert, &a), ST_OK);
+    assert_int_equal(ST(f->st, assignments_insert, &a, 1), ST_OK);
     memset(&x, 0, sizeof x);
     st_report_filter of_dep = {.deployment = d.id, .model = model};
     assert_int_equal(ST(f->st, report_scan, &of_dep, collect_reports, &x), ST_OK);
@@ -1124,6 +1188,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(nonces_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(bundles_and_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(deployments_and_assignments, setup, teardown),
+        cmocka_unit_test_setup_teardown(assignments_in_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(leases_have_one_holder, setup, teardown),
         cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_transactions_serialize, setup, teardown),
         cmocka_unit_test_setup_teardown(reports_dedup_scan_prune, setup, teardown),

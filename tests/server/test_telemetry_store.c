@@ -159,7 +159,7 @@ static void scans_filter(void **state)
     st_assignment a = {.deployment_id = d.id, .wave = 3, .bundle_id = 1};
     dev_id(1, a.device_id);
     st_copy(a.state, sizeof a.state, "pending");
-    assert_int_equal(ST(f->st, assignment_insert, &a), ST_OK);
+    assert_int_equal(ST(f->st, assignments_insert, &a, 1), ST_OK);
     sum s = {0};
     st_report_filter q = {.group = "lab"};
     assert_int_equal(ST(f->st, report_scan, &q, add_up, &s), ST_OK);

@@ -344,3 +344,27 @@ int postgres_device_enc_key_get(store *s, const char *device, uint8_t pub[ST_PUB
     PQclear(r);
     return rc;
 }
+
+int postgres_lease_acquire(store *s, const char *name, const char *holder, int64_t now,
+                           int64_t ttl_ms);
+
+static const char SQL_LEASE[] =
+    "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $4) "
+    "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
+    "WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $3";
+
+int postgres_lease_acquire(store *s, const char *name, const char *holder, int64_t now,
+                           int64_t ttl_ms)
+{
+    pg_conn *c = pg_conn_get(s);
+    if (c == NULL)
+        return ST_ERROR;
+    pg_params p = {0};
+    pp_text(&p, name);
+    pp_text(&p, holder);
+    pp_int(&p, now);
+    pp_int(&p, now + ttl_ms);
+    int64_t n = 0;
+    int rc = pg_run(c, SQL_LEASE, &p, "lease_acquire", &n);
+    return rc == ST_OK && n == 0 ? ST_CONFLICT : rc;
+}

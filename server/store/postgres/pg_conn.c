@@ -4,12 +4,14 @@
  * statements. Also parameters and result columns, transactions and the
  * schema migrations.
  *
- * Locking: a write transaction takes one transaction-scoped advisory lock
- * at begin (the counterpart of SQLite's BEGIN IMMEDIATE: write transactions
- * of every replica run one at a time), and the single-row reads it makes
- * take FOR UPDATE row locks, so even a lone statement outside any
- * transaction cannot change a row the transaction checked before it
- * commits. Results come in binary format: integers are int8 on the wire,
+ * Locking: the single-row reads a write transaction makes take FOR UPDATE
+ * row locks, so even a lone statement outside any transaction cannot change
+ * a row the transaction checked before it commits, while transactions on
+ * other rows (other devices' check-ins) run in parallel, on every replica.
+ * Where an invariant spans rows, the op locks a parent row first (a report
+ * locks its deployment before its assignment: deploy_ctl.c), always in the
+ * same order. An exclusive transaction (ST_TX_EXCLUSIVE) also takes one
+ * transaction-scoped advisory lock, shared by every replica. Results come in binary format: integers are int8 on the wire,
  * bytea arrives as raw bytes.
  */
 #include <stdio.h>
@@ -31,7 +33,7 @@ enum {
     OID_FLOAT8 = 701
 };
 
-/* Key of the advisory lock every write transaction takes ("tinymlops" in ASCII, truncated). */
+/* Key of the advisory lock of exclusive transactions ("tinymlops" in ASCII, truncated). */
 #define SQL_WRITE_LOCK "SELECT pg_advisory_xact_lock(8388065523418068844)"
 
 typedef struct pg_store {
@@ -469,13 +471,15 @@ int postgres_begin(store *s, int kind)
                    : ST_ERROR;
     if (pg_cmd(c, "BEGIN") != ST_OK)
         return ST_ERROR;
-    int rc;
-    PGresult *r = pg_query(c, SQL_WRITE_LOCK, NULL, "begin: write lock", &rc);
-    if (r == NULL) {
-        quiet_cmd(c, "ROLLBACK");
-        return ST_ERROR;
+    if (kind == ST_TX_EXCLUSIVE) {
+        int rc;
+        PGresult *r = pg_query(c, SQL_WRITE_LOCK, NULL, "begin: exclusive lock", &rc);
+        if (r == NULL) {
+            quiet_cmd(c, "ROLLBACK");
+            return ST_ERROR;
+        }
+        PQclear(r);
     }
-    PQclear(r);
     c->in_tx = 1 + ST_TX_WRITE;
     return ST_OK;
 }

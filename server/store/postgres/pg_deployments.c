@@ -1,6 +1,7 @@
 /*
  * PostgreSQL store: deployments and their per-device assignments.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "pg_priv.h"
@@ -9,7 +10,7 @@ int postgres_deployment_insert(store *s, st_deployment *d);
 int postgres_deployment_get(store *s, int64_t id, st_deployment *out);
 int postgres_deployment_list(store *s, const char *state, st_deployment_cb cb, void *ctx);
 int postgres_deployment_update(store *s, const st_deployment *d);
-int postgres_assignment_insert(store *s, const st_assignment *a);
+int postgres_assignments_insert(store *s, const st_assignment *a, size_t n);
 int postgres_assignment_get(store *s, int64_t deployment, const char *device, st_assignment *out);
 int postgres_assignment_update(store *s, const st_assignment *a);
 int postgres_assignments_of_device(store *s, const char *device, int64_t limit, st_assignment_cb cb,
@@ -147,9 +148,6 @@ int postgres_deployment_update(store *s, const st_deployment *d)
     "a.reason, a.updated_at, d.state, d.current_wave "                                             \
     "FROM assignments a JOIN deployments d ON d.id = a.deployment_id "
 
-static const char SQL_ASG_INSERT[] =
-    "INSERT INTO assignments (deployment_id, device_id, wave, bundle_id, prev_bundle_id, state, "
-    "reason, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 static const char SQL_ASG_GET[] =
     ASSIGNMENT_COLUMNS "WHERE a.deployment_id = $1 AND a.device_id = $2";
 /* Locks the assignment and its deployment: both are what a caller checks. */
@@ -185,21 +183,72 @@ static void assignment_row(const PGresult *r, int i, st_assignment *a)
     a->dep_current_wave = pg_int(r, i, 9);
 }
 
-int postgres_assignment_insert(store *s, const st_assignment *a)
+/* Appends text to a COPY line with the text format's escapes (backslash, tab, CR, LF). */
+static size_t copy_text(char *out, const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; *p != '\0'; p++) {
+        char esc = *p == '\\' ? '\\' : *p == '\t' ? 't' : *p == '\n' ? 'n' : *p == '\r' ? 'r' : 0;
+        if (esc != 0)
+            out[n++] = '\\';
+        out[n++] = esc != 0 ? esc : *p;
+    }
+    return n;
+}
+
+/* One assignment as a COPY line into line (room for 2 * text lengths + 200); its length. */
+static size_t copy_line(char *line, const st_assignment *a)
+{
+    size_t n = (size_t)sprintf(line, "%lld\t", (long long)a->deployment_id);
+    n += copy_text(line + n, a->device_id);
+    n += (size_t)sprintf(line + n, "\t%lld\t%lld\t%lld\t", (long long)a->wave,
+                         (long long)a->bundle_id, (long long)a->prev_bundle_id);
+    n += copy_text(line + n, a->state);
+    line[n++] = '\t';
+    n += copy_text(line + n, a->reason);
+    n += (size_t)sprintf(line + n, "\t%lld\n", (long long)a->updated_at);
+    return n;
+}
+
+/* COPY ... FROM STDIN of all rows (one round trip per 64 KiB), under a savepoint. */
+int postgres_assignments_insert(store *s, const st_assignment *a, size_t n)
 {
     pg_conn *c = pg_conn_get(s);
-    if (c == NULL)
+    if (c == NULL || pg_sub_begin(c) != ST_OK)
         return ST_ERROR;
-    pg_params p = {0};
-    pp_int(&p, a->deployment_id);
-    pp_text(&p, a->device_id);
-    pp_int(&p, a->wave);
-    pp_int(&p, a->bundle_id);
-    pp_int(&p, a->prev_bundle_id);
-    pp_text(&p, a->state);
-    pp_text(&p, a->reason);
-    pp_int(&p, a->updated_at);
-    return pg_run(c, SQL_ASG_INSERT, &p, "assignment_insert", NULL);
+    PGresult *r = PQexec(c->pg, "COPY assignments (deployment_id, device_id, wave, bundle_id, "
+                                "prev_bundle_id, state, reason, updated_at) FROM STDIN");
+    int ok = r != NULL && PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    char buf[65536], line[2 * (ST_DEVICE_ID_LEN + ST_STATE_LEN + ST_REASON_LEN) + 200];
+    size_t used = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t len = copy_line(line, &a[i]);
+        if (used + len > sizeof buf) {
+            ok = PQputCopyData(c->pg, buf, (int)used) == 1;
+            used = 0;
+        }
+        memcpy(buf + used, line, len);
+        used += len;
+    }
+    if (ok && used > 0)
+        ok = PQputCopyData(c->pg, buf, (int)used) == 1;
+    int end = PQputCopyEnd(c->pg, ok ? NULL : "client error") == 1;
+    int rc = ST_OK;
+    while ((r = PQgetResult(c->pg)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            rc = state != NULL && strcmp(state, "23505") == 0
+                     ? ST_CONFLICT
+                     : store_fail("assignments_insert: %s", PQresultErrorMessage(r));
+        }
+        PQclear(r);
+    }
+    if (rc == ST_OK && (!ok || !end))
+        rc = store_fail("assignments_insert: %s", PQerrorMessage(c->pg));
+    if (pg_sub_end(c, rc == ST_OK) != ST_OK)
+        return ST_ERROR;
+    return rc;
 }
 
 int postgres_assignment_get(store *s, int64_t deployment, const char *device, st_assignment *out)

@@ -46,7 +46,7 @@ DECLARE(int, deployment_insert, st_deployment *d)
 DECLARE(int, deployment_get, int64_t id, st_deployment *out)
 DECLARE(int, deployment_list, const char *state, st_deployment_cb cb, void *ctx)
 DECLARE(int, deployment_update, const st_deployment *d)
-DECLARE(int, assignment_insert, const st_assignment *a)
+DECLARE(int, assignments_insert, const st_assignment *a, size_t n)
 DECLARE(int, assignment_get, int64_t deployment, const char *device, st_assignment *out)
 DECLARE(int, assignment_update, const st_assignment *a)
 DECLARE(int, assignments_of_device, const char *device, int64_t limit, st_assignment_cb cb,
@@ -74,6 +74,7 @@ DECLARE(int, setting_set, const char *key, const char *value, int64_t now)
 DECLARE(int, gate_set, int64_t deployment, const char *policy_json)
 DECLARE(int, gate_get, int64_t deployment, char **policy_json, char **result_json)
 DECLARE(int, gate_result, int64_t deployment, const char *result_json, int64_t now)
+DECLARE(int, lease_acquire, const char *name, const char *holder, int64_t now, int64_t ttl_ms)
 DECLARE(int, device_enc_key_set, const char *device, const uint8_t pub[ST_PUBKEY_LEN], int64_t now)
 DECLARE(int, device_enc_key_get, const char *device, uint8_t pub[ST_PUBKEY_LEN])
 
@@ -91,12 +92,12 @@ DECLARE(int, device_enc_key_get, const char *device, uint8_t pub[ST_PUBKEY_LEN])
         OP(nonce_record), OP(nonce_seen), OP(nonce_prune), OP(bundle_insert), OP(bundle_get),      \
         OP(bundle_by_digest), OP(bundle_list), OP(bundle_read), OP(bundle_set_rank),               \
         OP(deployment_insert), OP(deployment_get), OP(deployment_list), OP(deployment_update),     \
-        OP(assignment_insert), OP(assignment_get), OP(assignment_update),                          \
+        OP(assignments_insert), OP(assignment_get), OP(assignment_update),                          \
         OP(assignments_of_device), OP(assignments_of_deployment), OP(assignment_counts),           \
         OP(assignment_cancel_pending), OP(report_insert), OP(report_scan), OP(report_delete),      \
         OP(report_prune), OP(tdevice_get), OP(devices_silent), OP(alert_insert), OP(alert_get),    \
         OP(alert_active), OP(alert_update), OP(alert_list), OP(alert_count), OP(setting_get),      \
-        OP(setting_set), OP(gate_set), OP(gate_get), OP(gate_result), OP(device_enc_key_set),      \
+        OP(setting_set), OP(gate_set), OP(gate_get), OP(gate_result), OP(lease_acquire), OP(device_enc_key_set),      \
         OP(device_enc_key_get),                                                                    \
     }
 

@@ -15,6 +15,8 @@ int sqlite_alert_update(store *s, const st_alert *a);
 int sqlite_alert_list(store *s, const st_alert_filter *f, st_alert_cb cb, void *ctx);
 int sqlite_alert_count(store *s, const st_alert_filter *f, int64_t *count);
 int sqlite_setting_get(store *s, const char *key, char **value);
+int sqlite_lease_acquire(store *s, const char *name, const char *holder, int64_t now,
+                         int64_t ttl_ms);
 int sqlite_setting_set(store *s, const char *key, const char *value, int64_t now);
 int sqlite_gate_set(store *s, int64_t deployment, const char *policy_json);
 int sqlite_gate_get(store *s, int64_t deployment, char **policy_json, char **result_json);
@@ -329,4 +331,26 @@ int sqlite_device_enc_key_get(store *s, const char *device, uint8_t pub[ST_PUBKE
     }
     sq_done(c, st);
     return out;
+}
+
+static const char SQL_LEASE[] =
+    "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4) "
+    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+    "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?3";
+
+int sqlite_lease_acquire(store *s, const char *name, const char *holder, int64_t now,
+                         int64_t ttl_ms)
+{
+    sq_conn *c = sq_conn_get(s);
+    sqlite3_stmt *st = c != NULL ? sq_stmt(c, SQL_LEASE) : NULL;
+    if (st == NULL)
+        return ST_ERROR;
+    sq_text(st, 1, name);
+    sq_text(st, 2, holder);
+    sq_int(st, 3, now);
+    sq_int(st, 4, now + ttl_ms);
+    int rc = sq_run(c, st, "lease_acquire");
+    if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_CONFLICT;
+    return rc;
 }

@@ -314,9 +314,10 @@ int sqlite_begin(store *s, int kind)
         return store_fail("sqlite: transactions do not nest");
     /* IMMEDIATE takes SQLite's write lock now, so a write transaction never fails half-way on a
        lock upgrade; the process's write lock first, so threads queue instead of polling. */
-    if (kind == ST_TX_WRITE)
+    int write = kind != ST_TX_READ; /* exclusive: SQLite's write transactions already are */
+    if (write)
         c = writer_take(c->owner, c);
-    if (exec(c, kind == ST_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN") != ST_OK) {
+    if (exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN") != ST_OK) {
         writer_give_back(c);
         return ST_ERROR;
     }

@@ -9,7 +9,7 @@ int sqlite_deployment_insert(store *s, st_deployment *d);
 int sqlite_deployment_get(store *s, int64_t id, st_deployment *out);
 int sqlite_deployment_list(store *s, const char *state, st_deployment_cb cb, void *ctx);
 int sqlite_deployment_update(store *s, const st_deployment *d);
-int sqlite_assignment_insert(store *s, const st_assignment *a);
+int sqlite_assignments_insert(store *s, const st_assignment *a, size_t n);
 int sqlite_assignment_get(store *s, int64_t deployment, const char *device, st_assignment *out);
 int sqlite_assignment_update(store *s, const st_assignment *a);
 int sqlite_assignments_of_device(store *s, const char *device, int64_t limit, st_assignment_cb cb,
@@ -188,11 +188,8 @@ static void assignment_row(sqlite3_stmt *st, st_assignment *a)
     a->dep_current_wave = sqlite3_column_int64(st, 9);
 }
 
-int sqlite_assignment_insert(store *s, const st_assignment *a)
+static int insert_one(sq_conn *c, const st_assignment *a)
 {
-    sq_conn *c = sq_conn_get(s);
-    if (c == NULL)
-        return ST_ERROR;
     sqlite3_stmt *st = sq_stmt(c, SQL_ASG_INSERT);
     if (st == NULL)
         return ST_ERROR;
@@ -204,7 +201,28 @@ int sqlite_assignment_insert(store *s, const st_assignment *a)
     sq_text(st, 6, a->state);
     sq_text(st, 7, a->reason);
     sq_int(st, 8, a->updated_at);
-    return sq_run(c, st, "assignment_insert");
+    return sq_run(c, st, "assignments_insert");
+}
+
+int sqlite_assignments_insert(store *s, const st_assignment *a, size_t n)
+{
+    int own = 0;
+    sq_conn *c = sq_conn_get(s);
+    if (c != NULL && !c->in_tx) { /* all or none: a transaction of its own */
+        if (s->ops->begin(s, ST_TX_WRITE) != ST_OK)
+            return ST_ERROR;
+        own = 1;
+        c = sq_conn_get(s);
+    }
+    int rc = c != NULL ? ST_OK : ST_ERROR;
+    for (size_t i = 0; i < n && rc == ST_OK; i++)
+        rc = insert_one(c, &a[i]);
+    if (own) {
+        if (rc == ST_OK)
+            return s->ops->commit(s);
+        s->ops->rollback(s);
+    }
+    return rc;
 }
 
 int sqlite_assignment_get(store *s, int64_t deployment, const char *device, st_assignment *out)

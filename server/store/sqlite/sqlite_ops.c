@@ -46,7 +46,7 @@ DECLARE(int, deployment_insert, st_deployment *d)
 DECLARE(int, deployment_get, int64_t id, st_deployment *out)
 DECLARE(int, deployment_list, const char *state, st_deployment_cb cb, void *ctx)
 DECLARE(int, deployment_update, const st_deployment *d)
-DECLARE(int, assignment_insert, const st_assignment *a)
+DECLARE(int, assignments_insert, const st_assignment *a, size_t n)
 DECLARE(int, assignment_get, int64_t deployment, const char *device, st_assignment *out)
 DECLARE(int, assignment_update, const st_assignment *a)
 DECLARE(int, assignments_of_device, const char *device, int64_t limit, st_assignment_cb cb,
@@ -74,6 +74,7 @@ DECLARE(int, setting_set, const char *key, const char *value, int64_t now)
 DECLARE(int, gate_set, int64_t deployment, const char *policy_json)
 DECLARE(int, gate_get, int64_t deployment, char **policy_json, char **result_json)
 DECLARE(int, gate_result, int64_t deployment, const char *result_json, int64_t now)
+DECLARE(int, lease_acquire, const char *name, const char *holder, int64_t now, int64_t ttl_ms)
 DECLARE(int, device_enc_key_set, const char *device, const uint8_t pub[ST_PUBKEY_LEN], int64_t now)
 DECLARE(int, device_enc_key_get, const char *device, uint8_t pub[ST_PUBKEY_LEN])
 
@@ -122,7 +123,7 @@ const store_ops sqlite_store_ops = {
     OP(deployment_get),
     OP(deployment_list),
     OP(deployment_update),
-    OP(assignment_insert),
+    OP(assignments_insert),
     OP(assignment_get),
     OP(assignment_update),
     OP(assignments_of_device),
@@ -146,6 +147,7 @@ const store_ops sqlite_store_ops = {
     OP(gate_set),
     OP(gate_get),
     OP(gate_result),
+    OP(lease_acquire),
     OP(device_enc_key_set),
     OP(device_enc_key_get),
 };
