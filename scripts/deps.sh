@@ -19,8 +19,9 @@ PACKAGES=(
     openssl python3-cryptography
     # server, agent and CLI: HTTP server, HTTP client, store, JSON, compression
     libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev libjansson-dev zlib1g-dev
-    # optional PostgreSQL store backend (libpq) and the throwaway cluster of scripts/pg-test
-    libpq-dev postgresql
+    # optional PostgreSQL store backend (libpq) and the throwaway cluster of scripts/pg-test;
+    # HAProxy in front of several server replicas in test_replicas_postgres
+    libpq-dev postgresql haproxy
     # model factory: the scikit-learn digits data set and numpy (use /usr/bin/python3)
     python3 python3-numpy python3-sklearn
     # dashboard (docs/dashboard.md): Node.js for npm and the browser test, Debian's Chromium for it
