@@ -27,6 +27,9 @@ typedef struct {
     uint8_t stateful;
 } fw_model;
 
+/* The operators the firmware links (the generator's --ops). */
+extern const struct tmo_op_table *const fw_ops;
+
 extern const fw_model fw_models[];
 extern const uint32_t fw_model_count;
 

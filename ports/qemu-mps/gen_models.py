@@ -6,7 +6,11 @@ assembler's .incbin, so nothing of the reference data is ever copied into the
 repository. Usage:
 
   gen_models.py --ref DIR --list MODEL...          print the resolved model names
-  gen_models.py --ref DIR --out FILE.c MODEL...    write the table
+  gen_models.py --ref DIR --out FILE.c [--ops OPS] MODEL...    write the table
+
+OPS names the operators the firmware links (its op table, tinymlops/ops.h):
+"all" (default: tmo_ops_all, every kernel), "model" (exactly the operators the
+embedded models use, from MODELS.tsv), or a comma-separated list of builtin names.
 
 MODEL is a name from DIR/golden/dev (its model is DIR/models/NAME.tflite),
 zoo:NAME for DIR/zoo (DIR/zoo/models/NAME.tflite, DIR/zoo/golden/NAME; stateful
@@ -62,6 +66,25 @@ def resolve(ref, spec):
     return name, model, golden, stateful
 
 
+def model_ops(ref, spec):
+    """Builtin operator names a model uses, from its MODELS.tsv row."""
+    if spec.startswith("zoo:"):
+        path, name = os.path.join(ref, "zoo", "MODELS.tsv"), spec[4:]
+    else:
+        path, name = os.path.join(ref, "models", "MODELS.tsv"), spec
+    with open(path) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        col = next((i for i, h in enumerate(header) if h == "ops" or h.startswith("ops(")), None)
+        key = 0
+        if col is None:
+            fail("%s: no ops column" % path)
+        for row in f:
+            cols = row.rstrip("\n").split("\t")
+            if cols[key] == name and len(cols) > col:
+                return [op.split(":")[0] for op in cols[col].split(",") if op]
+    fail("%s: no row for %s" % (path, name))
+
+
 def expand(ref, specs):
     out = []
     for spec in specs:
@@ -98,7 +121,25 @@ def c_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_table(ref, specs, out_path):
+def ops_table(ref, specs, ops):
+    if ops == "all":
+        return "const tmo_op_table *const fw_ops = &tmo_ops_all;"
+    names = set()
+    if ops == "model":
+        for spec in specs:
+            names.update(model_ops(ref, spec))
+    else:
+        names.update(n.strip() for n in ops.split(",") if n.strip())
+    for n in names:
+        if not re.fullmatch(r"[A-Z0-9_]+", n):
+            fail("operator %r: not a builtin operator name (a custom operator?)" % n)
+    entries = ", ".join("TMO_OP(%s)" % n for n in sorted(names))
+    return ("static const tmo_op_reg *const named_ops[] = {%s};\n"
+            "static const tmo_op_table named = TMO_OP_TABLE(named_ops);\n"
+            "const tmo_op_table *const fw_ops = &named;" % entries)
+
+
+def write_table(ref, specs, out_path, ops="all"):
     models = [resolve(ref, s) for s in specs]
     asm, decls, tables, rows, deps = [], [], [], [], []
     for mi, (name, model, golden, stateful) in enumerate(models):
@@ -128,6 +169,10 @@ def write_table(ref, specs, out_path):
 %s
  */
 #include "fw_models.h"
+#include "tinymlops/ops.h"
+
+/* Operators this firmware links (--ops %s). */
+%s
 
 __asm__(".pushsection .tmo_blob,\\"a\\",%%progbits\\n"
 %s
@@ -141,7 +186,7 @@ const fw_model fw_models[] = {
 %s
 };
 const uint32_t fw_model_count = %du;
-""" % (stamp, "\n".join("        " + a for a in asm), "\n".join(decls), "\n\n".join(tables),
+""" % (stamp, ops, ops_table(ref, specs, ops), "\n".join("        " + a for a in asm), "\n".join(decls), "\n\n".join(tables),
        "\n".join(rows), len(rows))
     old = None
     if os.path.exists(out_path):
@@ -157,6 +202,7 @@ def main():
     ap.add_argument("--ref", required=True, help="reference data directory (../shared/ref)")
     ap.add_argument("--out", help="C file to write")
     ap.add_argument("--list", action="store_true", help="print the resolved model names, one a line")
+    ap.add_argument("--ops", default="all", help="op table: all, model, or NAME,NAME,...")
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
     specs = expand(a.ref, a.models)
@@ -167,7 +213,7 @@ def main():
         return
     if not a.out:
         fail("--out or --list is needed")
-    write_table(a.ref, specs, a.out)
+    write_table(a.ref, specs, a.out, a.ops)
 
 
 if __name__ == "__main__":

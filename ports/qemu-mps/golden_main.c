@@ -163,7 +163,7 @@ static run_result run_model(const fw_model *fm)
         line(&b);
         return RUN_FAIL;
     }
-    tmo_err e = tmo_interp_arena_size(&m, arena, sizeof arena, &need, &d);
+    tmo_err e = tmo_interp_arena_size_ops(&m, fw_ops, arena, sizeof arena, &need, &d);
     if (e == TMO_ENOSPC) {
         report_error(fm, "arena", &d);
         fmt_str(&b, " status=SKIP reason=arena");
@@ -171,7 +171,7 @@ static run_result run_model(const fw_model *fm)
         return RUN_SKIP;
     }
     /* Exactly the size asked for: proves tmo_interp_arena_size on this target. */
-    if (e != TMO_OK || (e = tmo_interp_init(&it, &m, arena, need, &d)) != TMO_OK) {
+    if (e != TMO_OK || (e = tmo_interp_init_ops(&it, &m, fw_ops, arena, need, &d)) != TMO_OK) {
         report_error(fm, "init", &d);
         fmt_str(&b, " status=FAIL");
         line(&b);
