@@ -144,7 +144,9 @@ def write_table(ref, specs, out_path, ops="all"):
     asm, decls, tables, rows, deps = [], [], [], [], []
     for mi, (name, model, golden, stateful) in enumerate(models):
         sym = "fw_m%d" % mi
+        asm.append('".section .tmo_model,\\"a\\",%progbits\\n"')
         asm.append('".balign 16\\n%s_model: .incbin \\"%s\\"\\n"' % (sym, asm_path(model)))
+        asm.append('".section .tmo_golden,\\"a\\",%progbits\\n"')
         decls.append("extern const uint8_t %s_model[];" % sym)
         deps.append(model)
         entries = []
@@ -174,7 +176,7 @@ def write_table(ref, specs, out_path, ops="all"):
 /* Operators this firmware links (--ops %s). */
 %s
 
-__asm__(".pushsection .tmo_blob,\\"a\\",%%progbits\\n"
+__asm__(".pushsection .tmo_golden,\\"a\\",%%progbits\\n"
 %s
         ".popsection\\n");
 
