@@ -29,7 +29,7 @@ static const struct {
     {"ic_resnet8_fp32", 201248},
     {"ic_resnet8_int8", 54208},
     {"kws_dscnn_int8", 21976},
-    {"micro_speech_int8", 6560},
+    {"micro_speech_int8", 7280},
     {"person_detect_int8", 74120},
     {"sww_int8", 14968},
     {"vww_mobilenet_fp32", 262800},

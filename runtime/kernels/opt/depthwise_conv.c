@@ -181,13 +181,8 @@ static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *s
                 exec_tensor(x, p->output), (uint8_t *)scratch + skip);
 }
 
-/*
- * Largest filter copied for the one-channel path; beyond it the lane loops
- * run. Small on purpose: the copy is scratch on top of the input and output,
- * and the arena must stay within TFLite Micro's (micro_speech's 640-byte
- * filter would cost 640 bytes more than TFLM for 8 % fewer instructions).
- */
-#define MAX_TRANSPOSED 256u
+/* Largest filter copied for the one-channel path; beyond it the lane loops run (config.h). */
+#define MAX_TRANSPOSED TMO_DWCONV_COPY_MAX
 
 tmo_err dwconv_s8_setup_opt(tmo_prep *p, conv_params *cp)
 {
