@@ -34,6 +34,39 @@
 #endif
 
 /*
+ * 1: the kernels run float32 models as well as int8 ones. 0: float32 tensors
+ * are refused at load (TMO_EUNSUPPORTED) and no float32 kernel is linked: an
+ * int8-only firmware saves their code (about 4.5 KB for KWS on Cortex-M4 -Os).
+ */
+#ifndef TMO_FLOAT_KERNELS
+#define TMO_FLOAT_KERNELS 1
+#endif
+
+/*
+ * 1: errors carry a sentence saying what is wrong (tmo_diag.problem). 0: the
+ * sentences are left out of the build (about 4 KB for an inference-only
+ * Cortex-M firmware); errors keep their code, place, field and values.
+ */
+#ifndef TMO_DIAG_MESSAGES
+#define TMO_DIAG_MESSAGES 1
+#endif
+
+/*
+ * Largest depthwise filter (bytes) the optimized one-input-channel path
+ * copies, transposed, into scratch to run it as a CONV_2D: faster (micro_speech:
+ * 26 % fewer instructions on x86-64, 8 % on Cortex-M4) but the copy adds to
+ * the arena. Large on 64-bit hosts; small on 32-bit targets, where the arena
+ * must stay within TFLite Micro's (micro_speech's 640-byte filter would not).
+ */
+#ifndef TMO_DWCONV_COPY_MAX
+#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ >= 8
+#define TMO_DWCONV_COPY_MAX 16384u
+#else
+#define TMO_DWCONV_COPY_MAX 256u
+#endif
+#endif
+
+/*
  * Alignment of every tensor placed in the arena. 4 is enough for the portable
  * kernels (int32 and float32 data); SIMD ports may raise it.
  */

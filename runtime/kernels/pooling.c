@@ -158,6 +158,8 @@ static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
         p->invoke = s8;
         return TMO_OK;
     }
+    if (!TMO_FLOAT_KERNELS)
+        return prep_no_float(p);
     if ((e = float_activation_range(p, o.activation, &pp->fact_min, &pp->fact_max)) != TMO_OK)
         return e;
     p->invoke = f32;
@@ -166,10 +168,10 @@ static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
 
 tmo_err avgpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, avgpool_s8_ref, avgpool_f32_ref);
+    return pool_prepare(p, avgpool_s8_ref, TMO_FLOAT_KERNELS ? avgpool_f32_ref : NULL);
 }
 
 tmo_err maxpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, maxpool_s8_ref, maxpool_f32_ref);
+    return pool_prepare(p, maxpool_s8_ref, TMO_FLOAT_KERNELS ? maxpool_f32_ref : NULL);
 }

@@ -181,8 +181,8 @@ static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *s
                 exec_tensor(x, p->output), (uint8_t *)scratch + skip);
 }
 
-/* Largest filter copied for the one-channel path; beyond it the lane loops run. */
-#define MAX_TRANSPOSED 16384u
+/* Largest filter copied for the one-channel path; beyond it the lane loops run (config.h). */
+#define MAX_TRANSPOSED TMO_DWCONV_COPY_MAX
 
 tmo_err dwconv_s8_setup_opt(tmo_prep *p, conv_params *cp)
 {
