@@ -87,8 +87,10 @@ static sq_conn *conn_open(sq_store *q)
     sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
     /* WAL: readers never block the writer; NORMAL sync is durable across
        process crashes and loses at most the last commits on power loss.
-       A 32 MiB page cache and 256 MiB of mmap per connection keep a 100k
-       device fleet's hot pages in memory (docs/PERFORMANCE.md). */
+       A 32 MiB page cache per connection keeps a fleet's hot pages in
+       memory; no mmap (a connection that is not the writer has its cache
+       dropped by every write, and remapping after the file grew cost more
+       than reading in the check-in benchmark, docs/PERFORMANCE.md). */
     if (exec(c, "PRAGMA journal_mode=WAL") != ST_OK ||
         exec(c, "PRAGMA synchronous=NORMAL") != ST_OK ||
         exec(c, "PRAGMA foreign_keys=ON") != ST_OK ||
