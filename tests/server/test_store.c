@@ -549,6 +549,61 @@ static void leases_have_one_holder(void **state)
     assert_int_equal(ST(f->st, lease_acquire, name, "replica-a", 2000, 500), ST_OK);
 }
 
+typedef struct other_writer {
+    const char *url, *device;
+    int64_t counter;
+    int done; /* 1 committed */
+} other_writer;
+
+static void *write_other_device(void *arg)
+{
+    other_writer *w = arg;
+    char err[300];
+    store *st = store_open(w->url, err, sizeof err);
+    if (st != NULL && ST(st, begin, ST_TX_WRITE) == ST_OK &&
+        ST(st, session_use, w->device, "s-other", w->counter, 1000) == ST_OK &&
+        ST0(st, commit) == ST_OK)
+        w->done = 1;
+    store_close(st);
+    return NULL;
+}
+
+/*
+ * PostgreSQL: write transactions on different devices run in parallel (row
+ * locks, no global lock): while one holds device 1's row, a transaction on
+ * device 2 commits. (SQLite has one writer by design: skipped there.)
+ */
+static void writers_of_different_devices_run_in_parallel(void **state)
+{
+    fixture *f = *state;
+    if (strncmp(f->url, "postgres", 8) != 0)
+        skip();
+    add_device(f, 1, f->uniq, "[]");
+    add_device(f, 2, f->uniq, "[]");
+    char id1[33], id2[33];
+    device_id(f, 1, id1), device_id(f, 2, id2);
+    st_session one = {.expires_at = 1LL << 50}, two = {.expires_at = 1LL << 50};
+    st_copy(one.id, sizeof one.id, "s-one");
+    st_copy(two.id, sizeof two.id, "s-other");
+    assert_int_equal(ST(f->st, session_set, id1, &one), ST_OK);
+    assert_int_equal(ST(f->st, session_set, id2, &two), ST_OK);
+    assert_int_equal(ST(f->st, begin, ST_TX_WRITE), ST_OK);
+    assert_int_equal(ST(f->st, session_use, id1, "s-one", 1, 1000), ST_OK); /* holds row 1 */
+    other_writer w = {f->url, id2, 1, 0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, write_other_device, &w), 0);
+    for (int i = 0; i < 100 && !w.done; i++) {
+        struct timespec ms50 = {0, 50000000};
+        nanosleep(&ms50, NULL);
+    }
+    int done_while_held = w.done;
+    assert_int_equal(ST0(f->st, commit), ST_OK);
+    pthread_join(t, NULL);
+    assert_true(done_while_held);
+    /* The same device's row is still serialized: a second use of counter 1 is a conflict. */
+    assert_int_equal(ST(f->st, session_use, id1, "s-one", 1, 1000), ST_CONFLICT);
+}
+
 static void deployments_and_assignments(void **state)
 {
     fixture *f = *state;
@@ -1190,6 +1245,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(deployments_and_assignments, setup, teardown),
         cmocka_unit_test_setup_teardown(assignments_in_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(leases_have_one_holder, setup, teardown),
+        cmocka_unit_test_setup_teardown(writers_of_different_devices_run_in_parallel, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_transactions_serialize, setup, teardown),
         cmocka_unit_test_setup_teardown(reports_dedup_scan_prune, setup, teardown),
