@@ -26,12 +26,17 @@ int postgres_device_checkin(store *s, const char *id, const st_checkin *c);
     "d.profile, d.status, d.active_digest, d.nv_counter, d.revoked_at, d.revoked_reason "          \
     "FROM devices d"
 
-/* $1 group, $2 tags (all of), $3 excluded tags (none of); NULL = no condition; $4 = 1: not revoked. */
+/*
+ * $1 group, $2 tags (all of: the devices holding as many of them as there are, found through the
+ * (tag, device_id) index in one pass rather than probed per device), $3 excluded tags (none of);
+ * NULL = no condition; $4 = 1: not revoked.
+ */
 #define DEVICE_WHERE                                                                               \
     " WHERE ($1::text IS NULL OR d.grp = $1) AND ($4::int = 0 OR d.revoked_at = 0)"                \
-    " AND ($2::text IS NULL OR NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text($2::jsonb)"     \
-    "   j(tag) WHERE NOT EXISTS"                                                                   \
-    "   (SELECT 1 FROM device_tags t WHERE t.device_id = d.id AND t.tag = j.tag)))"                \
+    " AND ($2::text IS NULL OR d.id IN (SELECT t.device_id FROM device_tags t"                     \
+    "   WHERE t.tag IN (SELECT jsonb_array_elements_text($2::jsonb)) GROUP BY t.device_id"         \
+    "   HAVING count(DISTINCT t.tag) = (SELECT count(DISTINCT x) FROM"                             \
+    "   jsonb_array_elements_text($2::jsonb) x)))"                                                 \
     " AND ($3::text IS NULL OR NOT EXISTS (SELECT 1 FROM device_tags t WHERE t.device_id = d.id"   \
     "   AND t.tag IN (SELECT jsonb_array_elements_text($3::jsonb))))"
 
