@@ -39,14 +39,19 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, pack_args *a)
 {
-    static const struct option opts[] = {
-        {"name", required_argument, NULL, 'n'},    {"version", required_argument, NULL, 'v'},
-        {"counter", required_argument, NULL, 'c'}, {"sign", required_argument, NULL, 's'},
-        {"cert", required_argument, NULL, 'C'},    {"encrypt-for", required_argument, NULL, 'e'},
-        {"expires", required_argument, NULL, 'x'}, {"arch", required_argument, NULL, 'a'},
-        {"out", required_argument, NULL, 'o'},     {"profile-data", required_argument, NULL, 'p'},
-        {"labels", required_argument, NULL, 'l'},  {"kat", required_argument, NULL, 'k'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                         {"version", required_argument, NULL, 'v'},
+                                         {"counter", required_argument, NULL, 'c'},
+                                         {"sign", required_argument, NULL, 's'},
+                                         {"cert", required_argument, NULL, 'C'},
+                                         {"encrypt-for", required_argument, NULL, 'e'},
+                                         {"expires", required_argument, NULL, 'x'},
+                                         {"arch", required_argument, NULL, 'a'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"profile-data", required_argument, NULL, 'p'},
+                                         {"labels", required_argument, NULL, 'l'},
+                                         {"kat", required_argument, NULL, 'k'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -193,8 +198,9 @@ static int pack(const pack_args *a, host_pack_in *in,
     if (a->recipient_count)
         printf("content key wrapped for %zu recipient key(s)\n", a->recipient_count);
     if (a->profile_data != NULL)
-        printf("profile: %u samples (%u labelled), %zu bytes; %u known-answer vector(s), %zu bytes\n",
-               prof.samples, prof.labelled, prof.profile_len, prof.kat_vectors, prof.kat_len);
+        printf(
+            "profile: %u samples (%u labelled), %zu bytes; %u known-answer vector(s), %zu bytes\n",
+            prof.samples, prof.labelled, prof.profile_len, prof.kat_vectors, prof.kat_len);
     host_profile_result_free(&prof);
     return CLI_OK;
 }

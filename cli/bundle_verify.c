@@ -33,7 +33,8 @@ static void print_ok(const host_verify_out *o)
     printf("  certificate:  signing key %s, issued by a pinned root, valid now, model prefix "
            "matches\n",
            id);
-    printf("  signature:    ECDSA P-256 over header, manifest, certificate, wraps and extension sections\n");
+    printf("  signature:    ECDSA P-256 over header, manifest, certificate, wraps and extension "
+           "sections\n");
     printf("  counter:      not lower than the minimum\n");
     printf("  payload:      SHA-256 of the stored bytes matches\n");
     if (o->decrypted)

@@ -22,7 +22,8 @@ int cli_dispatch(const char *group, const cli_command *table, int argc, char **a
         print_table(stderr, group, table);
         return CLI_USAGE;
     }
-    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
         print_table(stdout, group, table);
         return CLI_OK;
     }
@@ -62,7 +63,8 @@ int cli_parse_count(const char *opt, const char *text, long max, long *out)
     errno = 0;
     long v = strtol(text, &end, 10);
     if (errno != 0 || *text == '\0' || *end != '\0' || v < 1 || v > max) {
-        fprintf(stderr, "tinymlops: %s expects an integer from 1 to %ld, got '%s'\n", opt, max, text);
+        fprintf(stderr, "tinymlops: %s expects an integer from 1 to %ld, got '%s'\n", opt, max,
+                text);
         return 0;
     }
     *out = v;

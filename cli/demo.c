@@ -83,7 +83,8 @@ static int parse(int argc, char **argv, demo *d)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'd' && strlen(optarg) < sizeof d->dir)
             snprintf(d->dir, sizeof d->dir, "%s", optarg);
-        else if (c == 'p' && (strcmp(optarg, "0") == 0 || cli_parse_count("--port", optarg, 65535, &v)))
+        else if (c == 'p' &&
+                 (strcmp(optarg, "0") == 0 || cli_parse_count("--port", optarg, 65535, &v)))
             d->port = strcmp(optarg, "0") == 0 ? 0 : (int)v;
         else if (c == 'n' && cli_parse_count("--devices", optarg, 1000, &v))
             d->devices = (int)v;
@@ -171,7 +172,8 @@ int cmd_demo(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     if (devauth_init() != 0 || hc_global_init() != 0)
         return cli_fail("crypto or HTTP initialisation failed");
-    demo_say("tinymlops demo: a fleet of %d simulated devices, end to end, in %s", d.devices, d.dir);
+    demo_say("tinymlops demo: a fleet of %d simulated devices, end to end, in %s", d.devices,
+             d.dir);
     rc = demo_make_artifacts(&d) == 0 && demo_start_server(&d) == 0 && start_fleet(&d) == 0 &&
                  demo_run_story(&d) == 0
              ? CLI_OK

@@ -197,9 +197,9 @@ static int kws_release(demo *d, const keys *k)
     memset(&prof, 0, sizeof prof);
     host_profile_opts_defaults(&po);
     po.kat_count = KAT_VECTORS;
-    int rc = model != NULL ? host_profile_build_files(model, len, data, NULL, &po, &prof, err,
-                                                      sizeof err)
-                           : -1;
+    int rc = model != NULL
+                 ? host_profile_build_files(model, len, data, NULL, &po, &prof, err, sizeof err)
+                 : -1;
     snprintf(d->kws.path, sizeof d->kws.path, "%s/kws-1.0.0.tmb", d->dir);
     if (rc == 0)
         rc = pack(k, model, len, "kws", "1.0.0", &prof, d->kws.path);

@@ -35,8 +35,8 @@ static int self_path(char *out, size_t len)
 static int init_db(demo *d, const char *exe, const char *db)
 {
     char cmd[3 * DEMO_PATH];
-    snprintf(cmd, sizeof cmd, "'%s' server init --db 'sqlite:%s' --name demo-admin 2>/dev/null", exe,
-             db);
+    snprintf(cmd, sizeof cmd, "'%s' server init --db 'sqlite:%s' --name demo-admin 2>/dev/null",
+             exe, db);
     FILE *p = popen(cmd, "r");
     if (p == NULL)
         return -1;
@@ -87,10 +87,23 @@ int demo_start_server(demo *d)
     snprintf(port_file, sizeof port_file, "%s/server.port", d->dir);
     unlink(port_file);
     snprintf(listen_at, sizeof listen_at, "127.0.0.1:%d", d->port);
-    const char *argv[] = {exe,         "server",     "--db",        NULL,          "--listen",
-                          listen_at,   "--root-key", d->root_pub,   "--soak",      "5",
-                          "--tick-ms", "200",        "--checkin-interval", "2", "--port-file",
-                          port_file,   NULL};
+    const char *argv[] = {exe,
+                          "server",
+                          "--db",
+                          NULL,
+                          "--listen",
+                          listen_at,
+                          "--root-key",
+                          d->root_pub,
+                          "--soak",
+                          "5",
+                          "--tick-ms",
+                          "200",
+                          "--checkin-interval",
+                          "2",
+                          "--port-file",
+                          port_file,
+                          NULL};
     char db_url[DEMO_PATH + 32];
     snprintf(db_url, sizeof db_url, "sqlite:%s", db);
     argv[3] = db_url;

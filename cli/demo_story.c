@@ -85,8 +85,9 @@ static void tell_variants(demo *d, long id)
 
 static int step_releases(demo *d)
 {
-    demo_say("\n1. Releases, trained here in C on scikit-learn's handwritten digits, signed, with a "
-             "monitoring profile and known-answer tests:");
+    demo_say(
+        "\n1. Releases, trained here in C on scikit-learn's handwritten digits, signed, with a "
+        "monitoring profile and known-answer tests:");
     if (demo_push(d, &d->v1, 0) || demo_push(d, &d->v2_mlp, 0) || demo_push(d, &d->v2_cnn, 1) ||
         demo_push(d, &d->v3, 0) || (d->have_kws && demo_push(d, &d->kws, 0)))
         return -1;
@@ -164,11 +165,11 @@ static int step_bad_release(demo *d)
 {
     char reason[512];
     demo_say("\n5. digits 3.0.0 starts with a canary wave (10%%)...");
-    const char *body = d->have_kws
-                           ? "{\"model\":\"digits\",\"version\":\"3.0.0\",\"target\":{\"all\":true,"
-                             "\"exclude_tags\":[\"gw\"]},\"waves\":[10,100],\"soak_s\":5}"
-                           : "{\"model\":\"digits\",\"version\":\"3.0.0\",\"target\":{\"all\":true},"
-                             "\"waves\":[10,100],\"soak_s\":5}";
+    const char *body =
+        d->have_kws ? "{\"model\":\"digits\",\"version\":\"3.0.0\",\"target\":{\"all\":true,"
+                      "\"exclude_tags\":[\"gw\"]},\"waves\":[10,100],\"soak_s\":5}"
+                    : "{\"model\":\"digits\",\"version\":\"3.0.0\",\"target\":{\"all\":true},"
+                      "\"waves\":[10,100],\"soak_s\":5}";
     long id = deploy(d, body, "halted", reason, sizeof reason);
     if (id < 0)
         return -1;

@@ -28,11 +28,11 @@ int cmd_deploy(int argc, char **argv)
 static int action(int argc, char **argv, const char *name)
 {
     char usage[200];
-    snprintf(
-        usage, sizeof usage, "tinymlops deploy %s ID%s [--server URL] [--token T] [--json]", name,
-        strcmp(name, "resume") == 0     ? " [--max-failures N] [--override-gate]"
-        : strcmp(name, "rollback") == 0 ? " [--max-failures N]"
-                                        : "");
+    snprintf(usage, sizeof usage, "tinymlops deploy %s ID%s [--server URL] [--token T] [--json]",
+             name,
+             strcmp(name, "resume") == 0     ? " [--max-failures N] [--override-gate]"
+             : strcmp(name, "rollback") == 0 ? " [--max-failures N]"
+                                             : "");
     api_ctx ctx;
     if (api_take_options(&ctx, &argc, argv, usage) != 0)
         return CLI_USAGE;
@@ -67,10 +67,7 @@ static int action(int argc, char **argv, const char *name)
     char path[128];
     snprintf(path, sizeof path, "/api/v1/deployments/%ld/%s", id, name);
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "POST", path, body, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "POST", path, body, &out);
     json_decref(body);
     if (rc != 0)
         return rc;

@@ -48,7 +48,8 @@ static int gate_option(json_t *gate, int c, const char *arg)
         double v = strtod(arg, &end);
         if (end == arg || *end != '\0' || !(v >= 0))
             return -1;
-        json_object_set_new(gate, keys[i].key, c == 'I' ? json_integer((json_int_t)v) : json_real(v));
+        json_object_set_new(gate, keys[i].key,
+                            c == 'I' ? json_integer((json_int_t)v) : json_real(v));
         return 0;
     }
     return -1;
@@ -85,18 +86,22 @@ static void print_summary(json_t *d)
 
 int cmd_deploy_create(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, NULL, 'm'},        {"version", required_argument, NULL, 'v'},
-        {"group", required_argument, NULL, 'g'},        {"tag", required_argument, NULL, 't'},
-        {"exclude-tag", required_argument, NULL, 'x'},  {"all", no_argument, NULL, 'a'},
-        {"waves", required_argument, NULL, 'w'},        {"soak", required_argument, NULL, 's'},
-        {"max-failures", required_argument, NULL, 'f'}, {"gate", required_argument, NULL, 'G'},
-        {"gate-min-inferences", required_argument, NULL, 'I'},
-        {"gate-error-increase", required_argument, NULL, 'E'},
-        {"gate-latency-ratio", required_argument, NULL, 'L'},
-        {"gate-accuracy-drop", required_argument, NULL, 'A'},
-        {"gate-drift-increase", required_argument, NULL, 'D'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
+                                         {"version", required_argument, NULL, 'v'},
+                                         {"group", required_argument, NULL, 'g'},
+                                         {"tag", required_argument, NULL, 't'},
+                                         {"exclude-tag", required_argument, NULL, 'x'},
+                                         {"all", no_argument, NULL, 'a'},
+                                         {"waves", required_argument, NULL, 'w'},
+                                         {"soak", required_argument, NULL, 's'},
+                                         {"max-failures", required_argument, NULL, 'f'},
+                                         {"gate", required_argument, NULL, 'G'},
+                                         {"gate-min-inferences", required_argument, NULL, 'I'},
+                                         {"gate-error-increase", required_argument, NULL, 'E'},
+                                         {"gate-latency-ratio", required_argument, NULL, 'L'},
+                                         {"gate-accuracy-drop", required_argument, NULL, 'A'},
+                                         {"gate-drift-increase", required_argument, NULL, 'D'},
+                                         {NULL, 0, NULL, 0}};
     api_ctx ctx;
     if (api_take_options(&ctx, &argc, argv, usage) != 0)
         return CLI_USAGE;
@@ -174,10 +179,7 @@ int cmd_deploy_create(int argc, char **argv)
                                 "--gate-* options need --gate halt|rollback");
     }
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "POST", "/api/v1/deployments", body, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "POST", "/api/v1/deployments", body, &out);
     json_decref(body);
     if (rc != 0)
         return rc;

@@ -123,10 +123,7 @@ int cmd_deploy_status(int argc, char **argv)
     if (state != NULL)
         api_query_add(path, sizeof path, "state", state);
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "GET", path, NULL, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "GET", path, NULL, &out);
     if (rc != 0)
         return rc;
     if (ctx.json)

@@ -112,10 +112,7 @@ int cmd_device_show(int argc, char **argv)
     char path[256];
     snprintf(path, sizeof path, "/api/v1/devices/%.64s", argv[1]);
     json_t *d = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "GET", path, NULL, NULL, 0, &d);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "GET", path, NULL, &d);
     if (rc != 0)
         return rc;
     if (ctx.json) {

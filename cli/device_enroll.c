@@ -65,10 +65,7 @@ int cmd_enroll_token_create(int argc, char **argv)
         return cli_usage(usage, "unexpected argument '%s'", argv[optind]);
     }
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "POST", "/api/v1/enrollment-tokens", body, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "POST", "/api/v1/enrollment-tokens", body, &out);
     json_decref(body);
     if (rc != 0)
         return rc;

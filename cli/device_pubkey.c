@@ -36,10 +36,7 @@ int cmd_device_pubkey(int argc, char **argv)
     char path[256];
     snprintf(path, sizeof path, "/api/v1/devices/%.64s", id);
     json_t *d = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "GET", path, NULL, NULL, 0, &d);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "GET", path, NULL, &d);
     if (rc != 0)
         return rc;
     const char *b64 = json_string_value(json_object_get(d, "enc_public_key"));

@@ -33,10 +33,7 @@ int cmd_device_revoke(int argc, char **argv)
     char path[256];
     snprintf(path, sizeof path, "/api/v1/devices/%.64s/revoke", argv[optind]);
     json_t *body = json_pack("{s:s}", "reason", reason), *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "POST", path, body, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "POST", path, body, &out);
     json_decref(body);
     if (rc != 0)
         return rc;
@@ -101,10 +98,7 @@ int cmd_enroll_token_revoke(int argc, char **argv)
     char path[96];
     snprintf(path, sizeof path, "/api/v1/enrollment-tokens/%ld", id);
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "DELETE", path, NULL, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "DELETE", path, NULL, &out);
     if (rc != 0)
         return rc;
     if (ctx.json)

@@ -41,10 +41,7 @@ int cmd_device_tag(int argc, char **argv)
     char path[256];
     snprintf(path, sizeof path, "/api/v1/devices/%.64s", argv[1]);
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "PATCH", path, body, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "PATCH", path, body, &out);
     json_decref(body);
     if (rc != 0)
         return rc;

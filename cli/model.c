@@ -4,7 +4,8 @@
 #include "cli.h"
 
 static const cli_command commands[] = {
-    {"inspect", cmd_model_inspect, "operators, tensors, quantization, MACs, arena and weight bytes"},
+    {"inspect", cmd_model_inspect,
+     "operators, tensors, quantization, MACs, arena and weight bytes"},
     {"run", cmd_model_run, "run one inference on raw input tensors"},
     {"bench", cmd_model_bench, "measure inference latency and arena use"},
     {"push", cmd_model_push, "upload bundles to a fleet server's registry"},

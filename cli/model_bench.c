@@ -13,7 +13,8 @@
 #include "cli.h"
 #include "host.h"
 
-static const char *usage = "tinymlops model bench MODEL.tflite [--runs N] [--input IN.raw] [--json]";
+static const char *usage =
+    "tinymlops model bench MODEL.tflite [--runs N] [--input IN.raw] [--json]";
 
 static void fill_random(void *data, size_t len, uint64_t *state)
 {

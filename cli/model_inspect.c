@@ -51,8 +51,10 @@ static int print_json(const char *path, size_t len, const tmo_model *m, const mo
     json_object_set_new(o, "weight_bytes", json_integer((json_int_t)st->weight_bytes));
     if (prepare_error == NULL) {
         json_object_set_new(o, "arena_bytes", json_integer((json_int_t)st->arena_bytes));
-        json_object_set_new(o, "arena_persistent_bytes", json_integer((json_int_t)st->persistent_bytes));
-        json_object_set_new(o, "arena_activation_bytes", json_integer((json_int_t)st->activation_bytes));
+        json_object_set_new(o, "arena_persistent_bytes",
+                            json_integer((json_int_t)st->persistent_bytes));
+        json_object_set_new(o, "arena_activation_bytes",
+                            json_integer((json_int_t)st->activation_bytes));
         json_object_set_new(o, "runnable", json_true());
     } else {
         json_object_set_new(o, "runnable", json_false());
@@ -91,7 +93,8 @@ static void print_text(const char *path, size_t len, const tmo_model *m, const m
     print_io(m, 1);
     print_io(m, 0);
     printf("tensors:    %u\n", m->tensor_count);
-    printf("  %4s  %-6s %-8s %-18s %9s  %s\n", "idx", "kind", "type", "shape", "bytes", "quantization / name");
+    printf("  %4s  %-6s %-8s %-18s %9s  %s\n", "idx", "kind", "type", "shape", "bytes",
+           "quantization / name");
     for (uint32_t t = 0; t < m->tensor_count; t++) {
         tmo_tensor_info ti;
         char shape[128], quant[128], name[256];

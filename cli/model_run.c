@@ -12,8 +12,8 @@
 #include "host.h"
 #include "tensor_text.h"
 
-static const char *usage =
-    "tinymlops model run MODEL.tflite --input IN.raw [--input IN2.raw ...] --output OUT.raw [--output ...]";
+static const char *usage = "tinymlops model run MODEL.tflite --input IN.raw [--input IN2.raw ...] "
+                           "--output OUT.raw [--output ...]";
 
 #define MAX_IO 16
 
@@ -64,8 +64,8 @@ int cmd_model_run(int argc, char **argv)
         return cli_fail("%s: %s", argv[optind], err);
     int rc = CLI_OK;
     if (n_in != tmo_interp_input_count(&hm.interp))
-        rc = cli_fail("the model has %u input(s), %u --input given", tmo_interp_input_count(&hm.interp),
-                      n_in);
+        rc = cli_fail("the model has %u input(s), %u --input given",
+                      tmo_interp_input_count(&hm.interp), n_in);
     else if (n_out > tmo_interp_output_count(&hm.interp))
         rc = cli_fail("the model has %u output(s), %u --output given",
                       tmo_interp_output_count(&hm.interp), n_out);

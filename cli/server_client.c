@@ -61,6 +61,15 @@ int api_open(api_ctx *ctx)
     return 0;
 }
 
+int api_once(api_ctx *ctx, const char *method, const char *path, json_t *body, json_t **out)
+{
+    int rc = api_open(ctx);
+    if (rc == 0)
+        rc = api_call(ctx, method, path, body, NULL, 0, out);
+    api_close(ctx);
+    return rc;
+}
+
 void api_close(api_ctx *ctx)
 {
     hc_close(ctx->hc);

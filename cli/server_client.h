@@ -40,6 +40,9 @@ void api_close(api_ctx *ctx);
 int api_call(api_ctx *ctx, const char *method, const char *path, json_t *body, const void *raw,
              size_t raw_len, json_t **out);
 
+/* api_open, one api_call with a JSON body (may be NULL) and api_close: the usual command. */
+int api_once(api_ctx *ctx, const char *method, const char *path, json_t *body, json_t **out);
+
 /* Prints v indented on stdout. */
 void api_print_json(json_t *v);
 

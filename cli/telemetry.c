@@ -203,10 +203,7 @@ int cmd_telemetry_show(int argc, char **argv)
     if (!selected)
         return cli_usage(usage, "choose the devices: --device, --group, --deployment or --all");
     json_t *out = NULL;
-    int rc = api_open(&ctx);
-    if (rc == 0)
-        rc = api_call(&ctx, "GET", path, NULL, NULL, 0, &out);
-    api_close(&ctx);
+    int rc = api_once(&ctx, "GET", path, NULL, &out);
     if (rc != 0)
         return rc;
     if (ctx.json)

@@ -107,19 +107,26 @@ static void signing_key_attributes(psa_key_attributes_t *attr)
     psa_set_key_algorithm(attr, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
 }
 
-int devauth_generate(psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN])
+int devauth_generate_p256(const psa_key_attributes_t *attr, psa_key_id_t *key,
+                          uint8_t pub[DEVAUTH_PUBKEY_LEN])
 {
-    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
     size_t n = 0;
-    signing_key_attributes(&attr);
-    if (psa_generate_key(&attr, key) != PSA_SUCCESS)
+    if (psa_generate_key(attr, key) != PSA_SUCCESS)
         return -1;
     if (psa_export_public_key(*key, pub, DEVAUTH_PUBKEY_LEN, &n) != PSA_SUCCESS ||
         n != DEVAUTH_PUBKEY_LEN) {
         psa_destroy_key(*key);
+        *key = 0;
         return -1;
     }
     return 0;
+}
+
+int devauth_generate(psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN])
+{
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    signing_key_attributes(&attr);
+    return devauth_generate_p256(&attr, key, pub);
 }
 
 int devauth_import_private(const uint8_t priv[32], psa_key_id_t *key,

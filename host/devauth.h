@@ -42,6 +42,10 @@ int devauth_verify(const uint8_t pub[DEVAUTH_PUBKEY_LEN], const uint8_t digest[3
 /* A fresh random nonce as DEVAUTH_NONCE_LEN lowercase hex chars + NUL. */
 int devauth_nonce(char nonce[DEVAUTH_NONCE_LEN + 1]);
 
+/* Generates a P-256 key pair with attributes attr; exports the public key. 0 on success. */
+int devauth_generate_p256(const psa_key_attributes_t *attr, psa_key_id_t *key,
+                          uint8_t pub[DEVAUTH_PUBKEY_LEN]);
+
 /* Generates a P-256 key pair usable for signing; exports the public key. 0 on success. */
 int devauth_generate(psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN]);
 

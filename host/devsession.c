@@ -82,16 +82,7 @@ int devsession_ecdh_generate(psa_key_id_t *key, uint8_t pub[DEVAUTH_PUBKEY_LEN])
     psa_set_key_bits(&attr, 256);
     psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_DERIVE);
     psa_set_key_algorithm(&attr, PSA_ALG_ECDH);
-    size_t n = 0;
-    if (psa_generate_key(&attr, key) != PSA_SUCCESS)
-        return -1;
-    if (psa_export_public_key(*key, pub, DEVAUTH_PUBKEY_LEN, &n) != PSA_SUCCESS ||
-        n != DEVAUTH_PUBKEY_LEN) {
-        psa_destroy_key(*key);
-        *key = 0;
-        return -1;
-    }
-    return 0;
+    return devauth_generate_p256(&attr, key, pub);
 }
 
 int devsession_derive(psa_key_id_t key, const uint8_t peer[DEVAUTH_PUBKEY_LEN],

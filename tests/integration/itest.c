@@ -687,3 +687,18 @@ const char *it_device_state(it_env *e, long dep, const char *device, char *buf, 
     json_decref(v);
     return buf;
 }
+
+int it_terminal(const char *s)
+{
+    return strcmp(s, "confirmed") == 0 || strcmp(s, "failed") == 0 ||
+           strcmp(s, "rolled-back") == 0 || strcmp(s, "skipped") == 0 ||
+           strcmp(s, "cancelled") == 0;
+}
+
+const char *it_deploy_state(it_env *e, long dep, char *buf, size_t len)
+{
+    json_t *v = it_get(e, "/api/v1/deployments/%ld", dep);
+    snprintf(buf, len, "%s", v != NULL ? json_string_value(json_object_get(v, "state")) : "?");
+    json_decref(v);
+    return buf;
+}

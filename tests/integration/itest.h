@@ -92,6 +92,12 @@ int it_push(it_env *e, const char *bundle);
 /* `tinymlops deploy create ... --json` with the given extra arguments; the deployment id or -1. */
 long it_deploy(it_env *e, const char *args);
 
+/* Whether a device's deployment state is final (confirmed, failed, rolled-back, skipped, cancelled). */
+int it_terminal(const char *state);
+
+/* A deployment's state into buf ("?" when it cannot be read); returns buf. */
+const char *it_deploy_state(it_env *e, long dep, char *buf, size_t len);
+
 /* Writes a P-9 profile file. */
 int it_profile(const char *path, const char *arch, long ram, long flash);
 

@@ -25,21 +25,6 @@
 
 #define MIB (1L << 20)
 
-static int terminal(const char *s)
-{
-    return strcmp(s, "confirmed") == 0 || strcmp(s, "failed") == 0 ||
-           strcmp(s, "rolled-back") == 0 || strcmp(s, "skipped") == 0 ||
-           strcmp(s, "cancelled") == 0;
-}
-
-static const char *deploy_state(it_env *e, long dep, char *buf, size_t len)
-{
-    json_t *v = it_get(e, "/api/v1/deployments/%ld", dep);
-    snprintf(buf, len, "%s", v != NULL ? json_string_value(json_object_get(v, "state")) : "?");
-    json_decref(v);
-    return buf;
-}
-
 static long device_count(it_env *e)
 {
     json_t *v = it_get(e, "/api/v1/devices");
@@ -87,7 +72,7 @@ static int waves_in_order(it_env *e, long dep)
     {
         long w = (long)json_integer_value(json_object_get(d, "wave"));
         const char *s = json_string_value(json_object_get(d, "state"));
-        if (w == 0 && !terminal(s))
+        if (w == 0 && !it_terminal(s))
             wave0_open = 1;
         if (w == 1 && strcmp(s, "pending") != 0 && strcmp(s, "skipped") != 0)
             wave1_started = 1;
@@ -141,7 +126,7 @@ static void test_enroll_and_two_wave_rollout(void **state)
             "--max-failures 0");
     assert_true(dep > 0);
     long end = it_ms() + 60000;
-    while (strcmp(deploy_state(&e, dep, buf, sizeof buf), "completed") != 0 && it_ms() < end) {
+    while (strcmp(it_deploy_state(&e, dep, buf, sizeof buf), "completed") != 0 && it_ms() < end) {
         assert_true(waves_in_order(&e, dep));
         it_sleep_ms(100);
     }
@@ -195,7 +180,7 @@ static void test_kat_failure_rolls_back_and_halts(void **state)
     assert_int_equal(it_push(&e, b2), 0);
     long d1 = it_deploy(&e, "--model sensor/kat --version 1.0.0 --group lab --waves 100 --soak 0");
     int ok;
-    IT_WAIT(ok, 30000, strcmp(deploy_state(&e, d1, buf, sizeof buf), "completed") == 0);
+    IT_WAIT(ok, 30000, strcmp(it_deploy_state(&e, d1, buf, sizeof buf), "completed") == 0);
     assert_true(ok);
     for (int i = 0; i < 2; i++)
         assert_true(it_log_has(&ag[i], "known-answer tests passed"));
@@ -204,7 +189,7 @@ static void test_kat_failure_rolls_back_and_halts(void **state)
         it_deploy(&e, "--model sensor/kat --version 1.1.0 --group lab --waves 50,100 --soak 0 "
                       "--max-failures 0");
     assert_true(d2 > 0);
-    IT_WAIT(ok, 30000, strcmp(deploy_state(&e, d2, buf, sizeof buf), "halted") == 0);
+    IT_WAIT(ok, 30000, strcmp(it_deploy_state(&e, d2, buf, sizeof buf), "halted") == 0);
     assert_true(ok);
     int failed = -1;
     for (int i = 0; i < 2; i++) {

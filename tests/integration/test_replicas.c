@@ -22,21 +22,6 @@
 #define MIB (1L << 20)
 #define AGENTS 6
 
-static int terminal(const char *s)
-{
-    return strcmp(s, "confirmed") == 0 || strcmp(s, "failed") == 0 ||
-           strcmp(s, "rolled-back") == 0 || strcmp(s, "skipped") == 0 ||
-           strcmp(s, "cancelled") == 0;
-}
-
-static const char *deploy_state(it_env *e, long dep, char *buf, size_t len)
-{
-    json_t *v = it_get(e, "/api/v1/deployments/%ld", dep);
-    snprintf(buf, len, "%s", v != NULL ? json_string_value(json_object_get(v, "state")) : "?");
-    json_decref(v);
-    return buf;
-}
-
 /* Whether every device of waves below `wave` is final while some device of `wave` has moved. */
 static int waves_in_order(it_env *e, long dep)
 {
@@ -50,7 +35,7 @@ static int waves_in_order(it_env *e, long dep)
         const char *s = json_string_value(json_object_get(d, "state"));
         if (w < 0 || w >= 8)
             continue;
-        if (!terminal(s))
+        if (!it_terminal(s))
             open_before[w] = 1;
         if (strcmp(s, "pending") != 0 && strcmp(s, "skipped") != 0)
             started[w] = 1;
@@ -113,7 +98,7 @@ static void test_rollout_survives_a_replica(void **state)
     }
     int ok;
     long d1 = it_deploy(&e, "--model sensor/rep --version 1.0.0 --group rep --waves 100 --soak 0");
-    IT_WAIT(ok, 60000, strcmp(deploy_state(&e, d1, buf, sizeof buf), "completed") == 0);
+    IT_WAIT(ok, 60000, strcmp(it_deploy_state(&e, d1, buf, sizeof buf), "completed") == 0);
     assert_true(ok);
 
     /* 2.0.0 in three waves; the controller's replica dies once the first wave is done. */
@@ -122,7 +107,7 @@ static void test_rollout_survives_a_replica(void **state)
     assert_true(d2 > 0);
     int killed = -1;
     long end = it_ms() + 90000;
-    while (strcmp(deploy_state(&e, d2, buf, sizeof buf), "completed") != 0 && it_ms() < end) {
+    while (strcmp(it_deploy_state(&e, d2, buf, sizeof buf), "completed") != 0 && it_ms() < end) {
         assert_true(waves_in_order(&e, d2));
         json_t *v = it_get(&e, "/api/v1/deployments/%ld", d2);
         long wave = v != NULL ? (long)json_integer_value(json_object_get(v, "current_wave")) : 0;
@@ -145,10 +130,10 @@ static void test_rollout_survives_a_replica(void **state)
     /* 3.0.0 fails its known answers on the canary wave: halted once, the rest never moved. */
     long d3 = it_deploy(&e, "--model sensor/rep --version 3.0.0 --group rep --waves 34,100 "
                             "--soak 0 --max-failures 0");
-    IT_WAIT(ok, 60000, strcmp(deploy_state(&e, d3, buf, sizeof buf), "halted") == 0);
+    IT_WAIT(ok, 60000, strcmp(it_deploy_state(&e, d3, buf, sizeof buf), "halted") == 0);
     assert_true(ok);
     it_sleep_ms(2000); /* several controller ticks later: still halted, wave 2 still closed */
-    assert_string_equal(deploy_state(&e, d3, buf, sizeof buf), "halted");
+    assert_string_equal(it_deploy_state(&e, d3, buf, sizeof buf), "halted");
     int rolled = 0, waiting = 0;
     for (int i = 0; i < AGENTS; i++) {
         it_device_state(&e, d3, ag[i].id, buf, sizeof buf, NULL, 0);
