@@ -1,0 +1,53 @@
+/*
+ * CONV_2D int8 for Cortex-M cores with the DSP extension: the dsp/ engine
+ * (conv_core.c) for ungrouped convolutions, the reference loop otherwise.
+ */
+#include "../conv.h"
+#include "conv_core.h"
+
+enum { PATH_REF = 0, PATH_ENGINE = 1 };
+
+/* Largest |input offset| for which x + offset fits the engine's int16 patch. */
+#define MAX_INPUT_OFFSET (32767 - 128)
+
+void conv_s8_opt(const tmo_exec *x, const void *params, void *scratch)
+{
+    const conv_params *p = params;
+    dsp_conv_args a;
+    a.in = exec_tensor(x, p->input);
+    a.filter = exec_tensor(x, p->filter);
+    a.filter_stride = 0;
+    a.bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
+    a.out = exec_tensor(x, p->output);
+    a.scratch = scratch;
+    dsp_conv_run(p, &a);
+}
+
+/* Constant data of tensor t, or NULL. */
+static const void *constant(tmo_prep *p, uint16_t t)
+{
+    tmo_tensor_info info;
+    if (t == CONV_NO_TENSOR || tmo_model_tensor(p->m, t, &info) != TMO_OK)
+        return NULL;
+    return info.data;
+}
+
+tmo_err conv_s8_setup_opt(tmo_prep *p, conv_params *cp)
+{
+    if (cp->groups != 1 || cp->input_offset > MAX_INPUT_OFFSET ||
+        cp->input_offset < -MAX_INPUT_OFFSET) {
+        cp->dsp_path = PATH_REF;
+        return conv_s8_setup_ref(p, cp);
+    }
+    const int32_t *bias = constant(p, cp->bias);
+    const int32_t depth = dsp_conv_depth(cp);
+    dsp_conv_plan(cp, constant(p, cp->filter), depth, 1, bias,
+                  cp->bias == CONV_NO_TENSOR || bias != NULL);
+    uint64_t bytes = dsp_conv_scratch_bytes(cp);
+    if (bytes > 0x3fffffffu)
+        return prep_fail(p, TMO_EUNSUPPORTED, "filter", "filter too large for the scratch buffer");
+    cp->dsp_path = PATH_ENGINE;
+    p->scratch_bytes = (uint32_t)bytes;
+    p->invoke = conv_s8_opt;
+    return TMO_OK;
+}

@@ -1,0 +1,336 @@
+/*
+ * DEPTHWISE_CONV_2D int8 for Cortex-M cores with the DSP extension.
+ *
+ * Depth multiplier 1, channels a multiple of four: four channels at a time,
+ * one output pixel at a time. Per tap, one LDR of four input bytes, two
+ * SXTAB16 that add the input offset to channels (0, 2) and (1, 3), and four
+ * SMLAxy against the tap's filter, which invoke first widens into scratch as
+ * the matching int16 pairs [w0, w2], [w1, w3] (one LDRD per tap). Taps
+ * outside the input are skipped (their (x + offset) is the reference's
+ * implicit zero), so border pixels cost less, not more.
+ *
+ * One input channel with several outputs per channel (person detection's
+ * and micro speech's first layer) is a convolution with the filter
+ * transposed to [out_c][taps]: that runs on the CONV_2D engine.
+ *
+ * Anything else (other multipliers, channel counts not a multiple of four)
+ * runs the reference loop.
+ */
+#include "../depthwise_conv.h"
+#include "conv_core.h"
+#include "dsp.h"
+#include "requant.h"
+
+enum { PATH_REF = 0, PATH_QUADS = 1, PATH_ONE_CHANNEL = 2 };
+
+#define MAX_INPUT_OFFSET (32767 - 128)
+
+/* ---- four channels at a time ---- */
+
+typedef struct dw_job {
+    const conv_params *p;
+    const int8_t *in_b;   /* this batch's image */
+    const uint32_t *wq;   /* widened filter: [quad][tap][2 words] */
+    const dsp_chan *chan; /* per output channel */
+    uint32_t off2;        /* input offset in both halfwords */
+    int32_t quads, taps;
+    int32_t col_step, row_step; /* input bytes between taps along x and along y */
+} dw_job;
+
+/* Widens the filter [taps][C] into [quad][tap]{[w0, w2], [w1, w3]} int16 pairs. */
+static void widen_filter(const int8_t *filter, int32_t taps, int32_t channels, uint32_t *wq)
+{
+    const int32_t quads = channels >> 2;
+    for (int32_t q = 0; q < quads; q++)
+        for (int32_t t = 0; t < taps; t++, wq += 2) {
+            const int8_t *w = filter + (size_t)t * (size_t)channels + (size_t)q * 4u;
+            wq[0] = ((uint32_t)(uint16_t)(int16_t)w[0]) | ((uint32_t)(uint16_t)(int16_t)w[2] << 16);
+            wq[1] = ((uint32_t)(uint16_t)(int16_t)w[1]) | ((uint32_t)(uint16_t)(int16_t)w[3] << 16);
+        }
+}
+
+/*
+ * acc0..3 (channels 0..3 of a quad) += one tap: the input word at s, the
+ * widened filter pair at w (w advances to the next tap). DW_TAPS3 does three
+ * taps s, s + step, s + 2 * step (s ends on the last), the common full
+ * row of a 3x3 filter. On the target each is one assembly block (the 3-tap
+ * form needs 12 registers), ordered after invoke's writes to the widened
+ * filter by dsp_barrier(); hosts run the C twins.
+ */
+#if DSP_NATIVE
+#define DW_TAP_ASM                                                                                 \
+    "ldr     %[v], [%[s]]\n\t"                                                                     \
+    "sxtab16 %[xa], %[off], %[v]\n\t"                                                              \
+    "sxtab16 %[v], %[off], %[v], ror #8\n\t"                                                       \
+    "ldrd    %[wa], %[wb], [%[w]], #8\n\t"                                                         \
+    "smlabb  %[a0], %[xa], %[wa], %[a0]\n\t"                                                       \
+    "smlatt  %[a2], %[xa], %[wa], %[a2]\n\t"                                                       \
+    "smlabb  %[a1], %[v], %[wb], %[a1]\n\t"                                                        \
+    "smlatt  %[a3], %[v], %[wb], %[a3]\n\t"
+#define DW_TAP(S, W, OFF2, a0, a1, a2, a3)                                                         \
+    do {                                                                                           \
+        uint32_t v_, xa_, wa_, wb_;                                                                \
+        __asm__ volatile(                                                                          \
+            DW_TAP_ASM                                                                             \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(W),             \
+              [v] "=&r"(v_), [xa] "=&r"(xa_), [wa] "=&r"(wa_), [wb] "=&r"(wb_)                     \
+            : [s] "r"(S), [off] "r"(OFF2));                                                        \
+    } while (0)
+#define DW_TAPS3(S, STEP, W, OFF2, a0, a1, a2, a3)                                                 \
+    do {                                                                                           \
+        uint32_t v_, xa_, wa_, wb_;                                                                \
+        __asm__ volatile(                                                                          \
+            DW_TAP_ASM "add     %[s], %[s], %[step]\n\t" DW_TAP_ASM                                \
+                       "add     %[s], %[s], %[step]\n\t" DW_TAP_ASM                                \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(W),             \
+              [s] "+r"(S), [v] "=&r"(v_), [xa] "=&r"(xa_), [wa] "=&r"(wa_), [wb] "=&r"(wb_)        \
+            : [step] "r"(STEP), [off] "r"(OFF2));                                                  \
+    } while (0)
+#else
+#define DW_TAP(S, W, OFF2, a0, a1, a2, a3)                                                         \
+    do {                                                                                           \
+        uint32_t v_ = dsp_load32(S);                                                               \
+        uint32_t xa_ = __sxtab16((OFF2), v_), xb_ = dsp_sxtab16_ror8((OFF2), v_);                  \
+        a0 = __smlabb((int32_t)xa_, (int32_t)(W)[0], a0);                                          \
+        a2 = __smlatt((int32_t)xa_, (int32_t)(W)[0], a2);                                          \
+        a1 = __smlabb((int32_t)xb_, (int32_t)(W)[1], a1);                                          \
+        a3 = __smlatt((int32_t)xb_, (int32_t)(W)[1], a3);                                          \
+        (W) += 2;                                                                                  \
+    } while (0)
+#define DW_TAPS3(S, STEP, W, OFF2, a0, a1, a2, a3)                                                 \
+    do {                                                                                           \
+        DW_TAP(S, W, OFF2, a0, a1, a2, a3);                                                        \
+        (S) += (STEP);                                                                             \
+        DW_TAP(S, W, OFF2, a0, a1, a2, a3);                                                        \
+        (S) += (STEP);                                                                             \
+        DW_TAP(S, W, OFF2, a0, a1, a2, a3);                                                        \
+    } while (0)
+#endif
+
+/* The taps of one output pixel that lie inside the input. */
+typedef struct dw_win {
+    const int8_t *src;  /* input at the first inside tap, channel 0 */
+    int32_t w_off;      /* that tap's index in the filter (ky * k_w + kx) */
+    int32_t ky_n, kx_n; /* inside rows and columns; ky_n = 0 when none */
+} dw_win;
+
+/* One output pixel, all quads; kind is a constant. */
+static inline __attribute__((always_inline)) void dw_pixel(const dw_job *j, const dw_win *win,
+                                                           int8_t *out, int kind)
+{
+    const conv_params *p = j->p;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const uint32_t off2 = j->off2;
+    const int32_t col_step = j->col_step, row_step = j->row_step;
+    const int32_t ky_n = win->ky_n, kx_n = win->kx_n, quads = j->quads;
+    const size_t w_row = (size_t)p->k_w * 2u, w_quad = (size_t)j->taps * 2u;
+    const dsp_chan *ch = j->chan;
+    const int8_t *src = win->src;
+    const uint32_t *wq = j->wq + (size_t)win->w_off * 2u;
+    if (kx_n == 3 && p->k_w == 3) {
+        /* Whole rows of three taps: input and widened filter run on without gaps. */
+        const int32_t radj = row_step - 2 * col_step;
+        for (int32_t q = 0; q < quads; q++, src += 4, out += 4, ch += 4, wq += w_quad) {
+            int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+            const int8_t *s = src;
+            const uint32_t *w = wq;
+            for (int32_t ky = 0; ky < ky_n;) {
+                DW_TAPS3(s, col_step, w, off2, a0, a1, a2, a3);
+                if (++ky < ky_n) /* no pointer past the last row */
+                    s += radj;
+            }
+            out[0] = dsp_out(a0, &ch[0], kind, lo, hi);
+            out[1] = dsp_out(a1, &ch[1], kind, lo, hi);
+            out[2] = dsp_out(a2, &ch[2], kind, lo, hi);
+            out[3] = dsp_out(a3, &ch[3], kind, lo, hi);
+        }
+        return;
+    }
+    for (int32_t q = 0; q < quads; q++, src += 4, out += 4, ch += 4, wq += w_quad) {
+        int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+        const int8_t *row = src;
+        const uint32_t *wrow = wq;
+        for (int32_t ky = 0; ky < ky_n; ky++, row += row_step, wrow += w_row) {
+            const int8_t *s = row;
+            const uint32_t *w = wrow;
+            for (int32_t kx = 0; kx < kx_n; kx++, s += col_step)
+                DW_TAP(s, w, off2, a0, a1, a2, a3);
+        }
+        out[0] = dsp_out(a0, &ch[0], kind, lo, hi);
+        out[1] = dsp_out(a1, &ch[1], kind, lo, hi);
+        out[2] = dsp_out(a2, &ch[2], kind, lo, hi);
+        out[3] = dsp_out(a3, &ch[3], kind, lo, hi);
+    }
+}
+
+static void dw_pixel_fast_full(const dw_job *j, const dw_win *win, int8_t *out)
+{
+    dw_pixel(j, win, out, DSP_OUT_FAST_FULL);
+}
+
+static void dw_pixel_fast_clamp(const dw_job *j, const dw_win *win, int8_t *out)
+{
+    dw_pixel(j, win, out, DSP_OUT_FAST_CLAMP);
+}
+
+static void dw_pixel_slow(const dw_job *j, const dw_win *win, int8_t *out)
+{
+    dw_pixel(j, win, out, DSP_OUT_SLOW);
+}
+
+/* Inside taps [lo, hi) of one dimension for window origin o (see conv_tap_range in opt/). */
+static void tap_range(int32_t o, int32_t dil, int32_t taps, int32_t size, int32_t *lo, int32_t *hi)
+{
+    int32_t l = 0, h = taps;
+    while (l < h && o + l * dil < 0)
+        l++;
+    while (h > l && o + (h - 1) * dil >= size)
+        h--;
+    *lo = l;
+    *hi = h;
+}
+
+/* Every output pixel of one batch. */
+static void dw_image(const dw_job *j, int8_t *out, int kind)
+{
+    const conv_params *p = j->p;
+    void (*pixel)(const dw_job *, const dw_win *, int8_t *) =
+        kind == DSP_OUT_FAST_FULL    ? dw_pixel_fast_full
+        : kind == DSP_OUT_FAST_CLAMP ? dw_pixel_fast_clamp
+                                     : dw_pixel_slow;
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h;
+        int32_t ky0, ky1;
+        tap_range(y0, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
+        for (int32_t ox = 0; ox < p->out_w; ox++, out += p->out_c) {
+            const int32_t x0 = ox * p->stride_w - p->pad_w;
+            int32_t kx0, kx1;
+            tap_range(x0, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+            dw_win win;
+            win.kx_n = kx1 - kx0;
+            win.ky_n = win.kx_n > 0 ? ky1 - ky0 : 0;
+            win.w_off = ky0 * p->k_w + kx0;
+            win.src = j->in_b;
+            if (win.ky_n > 0)
+                win.src += ((size_t)(y0 + ky0 * p->dil_h) * (size_t)p->in_w +
+                            (size_t)(x0 + kx0 * p->dil_w)) *
+                           (size_t)p->in_c;
+            pixel(j, &win, out);
+        }
+    }
+}
+
+static void dwconv_s8_quads(const tmo_exec *x, const void *params, void *scratch)
+{
+    const conv_params *p = params;
+    const int8_t *in = exec_tensor(x, p->input);
+    const int8_t *filter = exec_tensor(x, p->filter);
+    const int32_t *bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
+    int8_t *out = exec_tensor(x, p->output);
+    dw_job j;
+    j.p = p;
+    j.taps = p->k_h * p->k_w;
+    j.quads = p->out_c >> 2;
+    dsp_chan *chan = scratch;
+    uint32_t *wq = (uint32_t *)(void *)(chan + p->out_c);
+    dsp_chan_fill(chan, p->out_c, bias, p->multiplier, p->shift, 1, p->output_offset,
+                  p->dsp_fast_rq);
+    widen_filter(filter, j.taps, p->out_c, wq);
+    dsp_barrier(); /* the widened filter and channel table are in memory before the asm reads them */
+    j.wq = wq;
+    j.chan = chan;
+    j.off2 = dsp_splat16(p->input_offset);
+    j.col_step = p->dil_w * p->in_c;
+    j.row_step = p->dil_h * p->in_w * p->in_c;
+    const int kind = dsp_out_kind(p->dsp_fast_rq, p->act_min, p->act_max);
+    const size_t in_image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    const size_t out_image = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
+    for (int32_t b = 0; b < p->batches; b++, out += out_image) {
+        j.in_b = in + (size_t)b * in_image;
+        dw_image(&j, out, kind);
+    }
+}
+
+/* ---- one input channel: the CONV_2D engine with a transposed filter ---- */
+
+/* Scratch: the filter as [out_c][depth4] rows (zero-padded), then the engine's scratch. */
+static size_t one_channel_filter_bytes(const conv_params *p)
+{
+    return (size_t)p->out_c * (size_t)dsp_conv_depth4(p);
+}
+
+static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *scratch)
+{
+    const conv_params *p = params;
+    const int8_t *filter = exec_tensor(x, p->filter);
+    const int32_t taps = p->k_h * p->k_w, depth4 = dsp_conv_depth4(p);
+    int8_t *rows = scratch;
+    for (int32_t oc = 0; oc < p->out_c; oc++) {
+        int8_t *r = rows + (size_t)oc * (size_t)depth4;
+        for (int32_t t = 0; t < taps; t++)
+            r[t] = filter[(size_t)t * (size_t)p->out_c + (size_t)oc];
+        for (int32_t t = taps; t < depth4; t++)
+            r[t] = 0;
+    }
+    dsp_conv_args a;
+    a.in = exec_tensor(x, p->input);
+    a.filter = rows;
+    a.filter_stride = depth4;
+    a.bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
+    a.out = exec_tensor(x, p->output);
+    a.scratch = rows + ((one_channel_filter_bytes(p) + 3u) & ~(size_t)3u);
+    dsp_conv_run(p, &a);
+}
+
+void dwconv_s8_opt(const tmo_exec *x, const void *params, void *scratch)
+{
+    const conv_params *p = params;
+    if (p->dsp_path == PATH_QUADS)
+        dwconv_s8_quads(x, params, scratch);
+    else if (p->dsp_path == PATH_ONE_CHANNEL)
+        dwconv_s8_one_channel(x, params, scratch);
+    else
+        dwconv_s8_ref(x, params, scratch);
+}
+
+static const void *constant(tmo_prep *p, uint16_t t)
+{
+    tmo_tensor_info info;
+    if (t == CONV_NO_TENSOR || tmo_model_tensor(p->m, t, &info) != TMO_OK)
+        return NULL;
+    return info.data;
+}
+
+tmo_err dwconv_s8_setup_opt(tmo_prep *p, conv_params *cp)
+{
+    const int8_t *filter = constant(p, cp->filter);
+    const int32_t *bias = constant(p, cp->bias);
+    const int bias_known = cp->bias == CONV_NO_TENSOR || bias != NULL;
+    const int32_t taps = cp->k_h * cp->k_w;
+    uint64_t bytes;
+    cp->dsp_path = PATH_REF;
+    p->invoke = dwconv_s8_opt;
+    p->scratch_bytes = 0;
+    if (cp->input_offset > MAX_INPUT_OFFSET || cp->input_offset < -MAX_INPUT_OFFSET)
+        return TMO_OK;
+    cp->dsp_full_range = cp->act_min == -128 && cp->act_max == 127;
+    if (cp->in_c == 1 && cp->depth_mult > 1) {
+        /* The engine sees a convolution of one input channel (k_c = 1, groups = 1). */
+        cp->dsp_fast_rq =
+            (uint8_t)dsp_conv_fast_ok(cp, filter, 1, cp->out_c, taps, bias, bias_known);
+        cp->dsp_rows_aligned = 1;
+        bytes = ((one_channel_filter_bytes(cp) + 3u) & ~(uint64_t)3u) + dsp_conv_scratch_bytes(cp);
+        cp->dsp_path = PATH_ONE_CHANNEL;
+    } else if (cp->depth_mult == 1 && (cp->in_c & 3) == 0) {
+        cp->dsp_fast_rq =
+            (uint8_t)dsp_conv_fast_ok(cp, filter, 1, cp->out_c, taps, bias, bias_known);
+        bytes = (uint64_t)cp->out_c * sizeof(dsp_chan) + (uint64_t)taps * (uint64_t)cp->out_c * 2u;
+        cp->dsp_path = PATH_QUADS;
+    } else {
+        return TMO_OK;
+    }
+    if (bytes > 0x3fffffffu)
+        return prep_fail(p, TMO_EUNSUPPORTED, "filter", "filter too large for the scratch buffer");
+    p->scratch_bytes = (uint32_t)bytes;
+    return TMO_OK;
+}

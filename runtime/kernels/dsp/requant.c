@@ -1,0 +1,48 @@
+/*
+ * Prepare-time proofs for the fast output stage of the dsp/ kernels
+ * (requant.h): shift range and accumulator bounds from constant data.
+ */
+#include "requant.h"
+
+int dsp_rq_scale_ok(const int32_t *mult, const int8_t *shift, int32_t stride, int32_t n)
+{
+    for (int32_t c = 0; c < n; c++) {
+        int32_t s = shift[c * stride];
+        if (s > -1 || s < -DSP_RQ_MAX_RIGHT || mult[c * stride] <= (1 << 30))
+            return 0;
+    }
+    return 1;
+}
+
+int64_t dsp_acc_bound(const int8_t *w, int32_t depth, int32_t step, int32_t bias, int32_t offset)
+{
+    /* x + offset ranges over [-128 + offset, 127 + offset]; |w * (x + offset)| peaks at an end. */
+    int64_t lo = -128 + (int64_t)offset, hi = 127 + (int64_t)offset;
+    int64_t reach = lo < 0 ? -lo : lo;
+    if ((hi < 0 ? -hi : hi) > reach)
+        reach = hi < 0 ? -hi : hi;
+    int64_t sum = 0;
+    for (int32_t k = 0; k < depth; k++) {
+        int32_t v = w[(int64_t)k * step];
+        sum += v < 0 ? -v : v;
+    }
+    return (bias < 0 ? -(int64_t)bias : bias) + sum * reach;
+}
+
+void dsp_chan_fill(dsp_chan *t, int32_t n, const int32_t *bias, const int32_t *mult,
+                   const int8_t *shift, int32_t stride, int32_t zp, int fast)
+{
+    for (int32_t c = 0; c < n; c++, t++) {
+        int32_t s = shift[c * stride];
+        t->bias = bias != NULL ? bias[c] : 0;
+        t->mult = mult[c * stride];
+        if (fast) {
+            int32_t e = -s;
+            t->right = e;
+            t->add = (int32_t)((1u << e) >> 1) + (int32_t)((uint32_t)zp << e);
+        } else {
+            t->right = s;
+            t->add = zp;
+        }
+    }
+}
