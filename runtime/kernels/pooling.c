@@ -131,7 +131,7 @@ static tmo_err check_quantization(tmo_prep *p, const tmo_tensor_info *in,
     return TMO_OK;
 }
 
-static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
+static tmo_err pool_prepare(tmo_prep *p, int is_max, tmo_invoke_fn f32)
 {
     tmo_tensor_info in, out;
     pool_options o;
@@ -155,8 +155,7 @@ static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
             (e = quant_activation_range(p, o.activation, &out, &pp->act_min, &pp->act_max)) !=
                 TMO_OK)
             return e;
-        p->invoke = s8;
-        return TMO_OK;
+        return KERNEL_PICK(pool_s8_setup)(p, pp, is_max);
     }
     if ((e = float_activation_range(p, o.activation, &pp->fact_min, &pp->fact_max)) != TMO_OK)
         return e;
@@ -166,10 +165,10 @@ static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
 
 tmo_err avgpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, avgpool_s8_ref, avgpool_f32_ref);
+    return pool_prepare(p, 0, avgpool_f32_ref);
 }
 
 tmo_err maxpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, maxpool_s8_ref, maxpool_f32_ref);
+    return pool_prepare(p, 1, maxpool_f32_ref);
 }

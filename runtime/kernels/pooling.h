@@ -20,6 +20,13 @@ typedef struct pool_params {
     float fact_min, fact_max;
 } pool_params;
 
+/*
+ * Last step of the int8 prepare: picks the invoke function (and scratch) of
+ * the kernel set for AVERAGE_POOL_2D (is_max 0) or MAX_POOL_2D (is_max 1).
+ */
+tmo_err pool_s8_setup_ref(tmo_prep *p, pool_params *pp, int is_max);
+tmo_err pool_s8_setup_opt(tmo_prep *p, pool_params *pp, int is_max);
+
 void avgpool_s8_ref(const tmo_exec *x, const void *params, void *scratch);
 void avgpool_f32_ref(const tmo_exec *x, const void *params, void *scratch);
 void maxpool_s8_ref(const tmo_exec *x, const void *params, void *scratch);

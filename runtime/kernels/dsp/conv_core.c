@@ -231,24 +231,27 @@ typedef struct block {
     const int8_t *rows;
     int32_t row_stride;
     const dsp_chan *chan;
+    const int32_t *bias; /* bias[oc * bias_step]: the model's bias, or one zero (step 0) */
+    int32_t bias_step;
     int32_t groups, out_c;
     int32_t lo, hi;
 } block;
+
+static const int32_t no_bias = 0;
 
 /*
  * Channels [0, count) of b over three or four pixels (slot 3 holds zeros
  * when three), outputs at out + oc + s * out_c; kind is a constant.
  */
-static inline __attribute__((always_inline)) void filters4(const block *b, const int8_t *w,
-                                                           const dsp_chan *ch, int32_t count,
-                                                           int32_t n, int8_t *out, int kind)
+DSP_INLINE void filters4(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
+                         int32_t count, int32_t n, int8_t *out, int kind)
 {
     const int32_t groups = b->groups, stride = b->out_c, w_stride = b->row_stride;
-    const int32_t lo = b->lo, hi = b->hi;
+    const int32_t lo = b->lo, hi = b->hi, bias_step = b->bias_step;
     const int16_t *col = b->col;
-    for (int32_t oc = 0; oc < count; oc++, ch++, out++, w += w_stride) {
+    for (int32_t oc = 0; oc < count; oc++, ch++, out++, w += w_stride, bias += bias_step) {
         const dsp_chan c = *ch;
-        int32_t a0 = c.bias, a1 = a0, a2 = a0, a3 = a0;
+        int32_t a0 = *bias, a1 = a0, a2 = a0, a3 = a0;
         DOT_BLOCK4(col, w, groups, a0, a1, a2, a3);
         int8_t o0 = dsp_out(a0, &c, kind, lo, hi), o1 = dsp_out(a1, &c, kind, lo, hi);
         int8_t o2 = dsp_out(a2, &c, kind, lo, hi), o3 = dsp_out(a3, &c, kind, lo, hi);
@@ -260,46 +263,46 @@ static inline __attribute__((always_inline)) void filters4(const block *b, const
     }
 }
 
-static void filters4_fast_full(const block *b, const int8_t *w, const dsp_chan *ch, int32_t count,
-                               int32_t n, int8_t *out)
+static void filters4_fast_full(const block *b, const int8_t *w, const dsp_chan *ch,
+                               const int32_t *bias, int32_t count, int32_t n, int8_t *out)
 {
-    filters4(b, w, ch, count, n, out, DSP_OUT_FAST_FULL);
+    filters4(b, w, ch, bias, count, n, out, DSP_OUT_FAST_FULL);
 }
 
-static void filters4_fast_clamp(const block *b, const int8_t *w, const dsp_chan *ch, int32_t count,
-                                int32_t n, int8_t *out)
+static void filters4_fast_clamp(const block *b, const int8_t *w, const dsp_chan *ch,
+                                const int32_t *bias, int32_t count, int32_t n, int8_t *out)
 {
-    filters4(b, w, ch, count, n, out, DSP_OUT_FAST_CLAMP);
+    filters4(b, w, ch, bias, count, n, out, DSP_OUT_FAST_CLAMP);
 }
 
-static void filters4_slow(const block *b, const int8_t *w, const dsp_chan *ch, int32_t count,
-                          int32_t n, int8_t *out)
+static void filters4_slow(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
+                          int32_t count, int32_t n, int8_t *out)
 {
-    filters4(b, w, ch, count, n, out, DSP_OUT_SLOW);
+    filters4(b, w, ch, bias, count, n, out, DSP_OUT_SLOW);
 }
 
 /* Channels [0, count) over one or two pixels. */
-static void filters_few(const block *b, const int8_t *w, const dsp_chan *ch, int32_t count,
-                        int32_t n, int8_t *out, int kind)
+static void filters_few(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
+                        int32_t count, int32_t n, int8_t *out, int kind)
 {
-    for (int32_t oc = 0; oc < count; oc++, ch++, out++, w += b->row_stride)
+    for (int32_t oc = 0; oc < count; oc++, ch++, out++, w += b->row_stride, bias += b->bias_step)
         for (int32_t s = 0; s < n; s++)
             out[s * b->out_c] =
-                dsp_out(dot_one(b->col + s * 4, w, b->groups, ch->bias), ch, kind, b->lo, b->hi);
+                dsp_out(dot_one(b->col + s * 4, w, b->groups, *bias), ch, kind, b->lo, b->hi);
 }
 
 /* Channels [0, count) from filter rows w over the n gathered pixels. */
-static void filters_run(const block *b, const int8_t *w, const dsp_chan *ch, int32_t count,
-                        int32_t n, int8_t *out, int kind)
+static void filters_run(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
+                        int32_t count, int32_t n, int8_t *out, int kind)
 {
     if (n < 3)
-        filters_few(b, w, ch, count, n, out, kind);
+        filters_few(b, w, ch, bias, count, n, out, kind);
     else if (kind == DSP_OUT_FAST_FULL)
-        filters4_fast_full(b, w, ch, count, n, out);
+        filters4_fast_full(b, w, ch, bias, count, n, out);
     else if (kind == DSP_OUT_FAST_CLAMP)
-        filters4_fast_clamp(b, w, ch, count, n, out);
+        filters4_fast_clamp(b, w, ch, bias, count, n, out);
     else
-        filters4_slow(b, w, ch, count, n, out);
+        filters4_slow(b, w, ch, bias, count, n, out);
 }
 
 /* Copies filter row oc (depth bytes) into dst, zero-padded to depth4. */
@@ -317,12 +320,12 @@ static void filters(const block *b, const dsp_conv_args *a, int32_t depth, int8_
                     int32_t n, int8_t *out, int kind)
 {
     if (b->row_stride != 0) {
-        filters_run(b, b->rows, b->chan, b->out_c, n, out, kind);
+        filters_run(b, b->rows, b->chan, b->bias, b->out_c, n, out, kind);
         return;
     }
     for (int32_t oc = 0; oc < b->out_c; oc++) {
         copy_row(row_buf, a->filter, depth, b->groups * 4, oc);
-        filters_run(b, row_buf, b->chan + oc, 1, n, out + oc, kind);
+        filters_run(b, row_buf, b->chan + oc, b->bias + oc * b->bias_step, 1, n, out + oc, kind);
     }
 }
 
@@ -335,10 +338,24 @@ static int rows_mode(const conv_params *p)
     return bytes <= REPACK_MAX_BYTES ? ROWS_REPACKED : ROWS_ONE_BY_ONE;
 }
 
+/* How windows are gathered (GATHER_*): words when the input depth allows, else bytes. */
+static int gather_mode(const conv_params *p)
+{
+    if ((p->in_c & 3) == 0)
+        return GATHER_WORDS;
+    return p->input_offset >= -127 && p->input_offset <= 128 ? GATHER_BYTES : GATHER_TAPS;
+}
+
+/*
+ * Scratch layout: the four-pixel patch (8 bytes per tap), the channel
+ * table, the byte window of gather_bytes (only when used), then filter rows
+ * unless they are read in place.
+ */
 uint64_t dsp_conv_scratch_bytes(const conv_params *p)
 {
     uint64_t depth4 = (uint64_t)dsp_conv_depth4(p);
-    uint64_t bytes = depth4 * 2u * 4u + (uint64_t)p->out_c * sizeof(dsp_chan) + depth4;
+    uint64_t bytes = depth4 * 2u * 4u + (uint64_t)p->out_c * sizeof(dsp_chan) +
+                     (gather_mode(p) == GATHER_BYTES ? depth4 : 0u);
     switch (rows_mode(p)) {
     case ROWS_REPACKED:
         return bytes + (uint64_t)p->out_c * depth4;
@@ -359,8 +376,9 @@ void dsp_conv_run(const conv_params *p, const dsp_conv_args *a)
     b.hi = p->act_max;
     int16_t *col = a->scratch;
     dsp_chan *chan = (dsp_chan *)(void *)(col + (size_t)depth4 * 4u);
+    const int gather = gather_mode(p);
     int8_t *tmp = (int8_t *)(chan + p->out_c);
-    int8_t *rows = tmp + depth4;
+    int8_t *rows = tmp + (gather == GATHER_BYTES ? depth4 : 0);
     b.col = col;
     b.chan = chan;
     switch (a->filter_stride != 0 ? ROWS_IN_PLACE : rows_mode(p)) {
@@ -379,12 +397,10 @@ void dsp_conv_run(const conv_params *p, const dsp_conv_args *a)
         b.row_stride = 0;
         break;
     }
-    dsp_chan_fill(chan, p->out_c, a->bias, p->multiplier, p->shift, 1, p->output_offset,
-                  p->dsp_fast_rq);
+    dsp_chan_fill(chan, p->out_c, p->multiplier, p->shift, 1, p->output_offset, p->dsp_fast_rq);
+    b.bias = a->bias != NULL ? a->bias : &no_bias;
+    b.bias_step = a->bias != NULL ? 1 : 0;
     const int kind = dsp_out_kind(p->dsp_fast_rq, p->act_min, p->act_max);
-    const int gather = (p->in_c & 3) == 0                                  ? GATHER_WORDS
-                       : p->input_offset >= -127 && p->input_offset <= 128 ? GATHER_BYTES
-                                                                           : GATHER_TAPS;
     const uint32_t off2 = dsp_splat16(p->input_offset);
     const size_t in_image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     const int32_t pixels = p->out_h * p->out_w;

@@ -9,9 +9,9 @@
  * outside the input are skipped (their (x + offset) is the reference's
  * implicit zero), so border pixels cost less, not more.
  *
- * One input channel with several outputs per channel (person detection's
- * and micro speech's first layer) is a convolution with the filter
- * transposed to [out_c][taps]: that runs on the CONV_2D engine.
+ * One input channel with several outputs (person detection's and micro
+ * speech's first layer, a multiplier that is a multiple of four) has its
+ * own loop: the outputs of one input byte four at a time (oc_pixel).
  *
  * Anything else (other multipliers, channel counts not a multiple of four)
  * runs the reference loop.
@@ -27,11 +27,15 @@ enum { PATH_REF = 0, PATH_QUADS = 1, PATH_ONE_CHANNEL = 2 };
 
 /* ---- four channels at a time ---- */
 
+static const int32_t no_bias[4] = {0, 0, 0, 0};
+
 typedef struct dw_job {
     const conv_params *p;
     const int8_t *in_b;   /* this batch's image */
     const uint32_t *wq;   /* widened filter: [quad][tap][2 words] */
     const dsp_chan *chan; /* per output channel */
+    const int32_t *bias;  /* per output channel, or four zeros (bias_step 0) */
+    int32_t bias_step;    /* 4 (a quad's worth) or 0 */
     uint32_t off2;        /* input offset in both halfwords */
     int32_t quads, taps;
     int32_t col_step, row_step; /* input bytes between taps along x and along y */
@@ -115,8 +119,7 @@ typedef struct dw_win {
 } dw_win;
 
 /* One output pixel, all quads; kind is a constant. */
-static inline __attribute__((always_inline)) void dw_pixel(const dw_job *j, const dw_win *win,
-                                                           int8_t *out, int kind)
+DSP_INLINE void dw_pixel(const dw_job *j, const dw_win *win, int8_t *out, int kind)
 {
     const conv_params *p = j->p;
     const int32_t lo = p->act_min, hi = p->act_max;
@@ -125,13 +128,16 @@ static inline __attribute__((always_inline)) void dw_pixel(const dw_job *j, cons
     const int32_t ky_n = win->ky_n, kx_n = win->kx_n, quads = j->quads;
     const size_t w_row = (size_t)p->k_w * 2u, w_quad = (size_t)j->taps * 2u;
     const dsp_chan *ch = j->chan;
+    const int32_t *bias = j->bias;
+    const int32_t bias_step = j->bias_step;
     const int8_t *src = win->src;
     const uint32_t *wq = j->wq + (size_t)win->w_off * 2u;
     if (kx_n == 3 && p->k_w == 3) {
         /* Whole rows of three taps: input and widened filter run on without gaps. */
         const int32_t radj = row_step - 2 * col_step;
-        for (int32_t q = 0; q < quads; q++, src += 4, out += 4, ch += 4, wq += w_quad) {
-            int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+        for (int32_t q = 0; q < quads;
+             q++, src += 4, out += 4, ch += 4, wq += w_quad, bias += bias_step) {
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
             const int8_t *s = src;
             const uint32_t *w = wq;
             for (int32_t ky = 0; ky < ky_n;) {
@@ -146,8 +152,9 @@ static inline __attribute__((always_inline)) void dw_pixel(const dw_job *j, cons
         }
         return;
     }
-    for (int32_t q = 0; q < quads; q++, src += 4, out += 4, ch += 4, wq += w_quad) {
-        int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+    for (int32_t q = 0; q < quads;
+         q++, src += 4, out += 4, ch += 4, wq += w_quad, bias += bias_step) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
         const int8_t *row = src;
         const uint32_t *wrow = wq;
         for (int32_t ky = 0; ky < ky_n; ky++, row += row_step, wrow += w_row) {
@@ -233,12 +240,13 @@ static void dwconv_s8_quads(const tmo_exec *x, const void *params, void *scratch
     j.quads = p->out_c >> 2;
     dsp_chan *chan = scratch;
     uint32_t *wq = (uint32_t *)(void *)(chan + p->out_c);
-    dsp_chan_fill(chan, p->out_c, bias, p->multiplier, p->shift, 1, p->output_offset,
-                  p->dsp_fast_rq);
+    dsp_chan_fill(chan, p->out_c, p->multiplier, p->shift, 1, p->output_offset, p->dsp_fast_rq);
     widen_filter(filter, j.taps, p->out_c, wq);
     dsp_barrier(); /* the widened filter and channel table are in memory before the asm reads them */
     j.wq = wq;
     j.chan = chan;
+    j.bias = bias != NULL ? bias : no_bias;
+    j.bias_step = bias != NULL ? 4 : 0;
     j.off2 = dsp_splat16(p->input_offset);
     j.col_step = p->dil_w * p->in_c;
     j.row_step = p->dil_h * p->in_w * p->in_c;
@@ -251,35 +259,159 @@ static void dwconv_s8_quads(const tmo_exec *x, const void *params, void *scratch
     }
 }
 
-/* ---- one input channel: the CONV_2D engine with a transposed filter ---- */
+/* ---- one input channel, outputs in groups of four ---- */
 
-/* Scratch: the filter as [out_c][depth4] rows (zero-padded), then the engine's scratch. */
-static size_t one_channel_filter_bytes(const conv_params *p)
+/*
+ * Each tap reads one input byte x (+ offset) and the four filter bytes of a
+ * group (one LDR, two SXTB16 into [w0, w2], [w1, w3]); SMLABB / SMLATB
+ * multiply each by x's bottom halfword: nine instructions per four
+ * multiply-accumulates and no scratch beyond the channel table, which
+ * matters because this layer is usually next to the network's largest
+ * activations (micro speech's input and first output).
+ */
+/*
+ * acc0..3 += n taps of one row, inputs at s, s + 1, ... (undilated), filter
+ * words at w, w + w_step, ...: on the target an assembly loop of 12
+ * instructions per tap in 12 registers; hosts run the C twin.
+ */
+#if DSP_NATIVE
+#define OC_ROW(S, N, W, W_STEP, OFF, a0, a1, a2, a3)                                               \
+    do {                                                                                           \
+        const int8_t *s_ = (S), *end_ = (S) + (N);                                                 \
+        const int8_t *w_ = (W);                                                                    \
+        int32_t x_;                                                                                \
+        uint32_t t_, wa_;                                                                          \
+        __asm__ volatile(                                                                          \
+            "1:\n\t"                                                                               \
+            "ldrsb   %[x], [%[s]], #1\n\t"                                                         \
+            "ldr     %[t], [%[w]]\n\t"                                                             \
+            "add     %[w], %[w], %[ws]\n\t"                                                        \
+            "add     %[x], %[x], %[off]\n\t"                                                       \
+            "sxtb16  %[wa], %[t]\n\t"                                                              \
+            "sxtb16  %[t], %[t], ror #8\n\t"                                                       \
+            "smlabb  %[a0], %[wa], %[x], %[a0]\n\t"                                                \
+            "smlatb  %[a2], %[wa], %[x], %[a2]\n\t"                                                \
+            "smlabb  %[a1], %[t], %[x], %[a1]\n\t"                                                 \
+            "smlatb  %[a3], %[t], %[x], %[a3]\n\t"                                                 \
+            "cmp     %[s], %[end]\n\t"                                                             \
+            "bne     1b\n\t"                                                                       \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [s] "+r"(s_),            \
+              [w] "+r"(w_), [x] "=&r"(x_), [t] "=&r"(t_), [wa] "=&r"(wa_)                          \
+            : [end] "r"(end_), [ws] "r"(W_STEP), [off] "r"(OFF)                                    \
+            : "cc");                                                                               \
+    } while (0)
+#else
+#define OC_ROW(S, N, W, W_STEP, OFF, a0, a1, a2, a3)                                               \
+    do {                                                                                           \
+        const int8_t *s_ = (S), *w_ = (W);                                                         \
+        for (int32_t k_ = 0; k_ < (N); k_++, s_++, w_ += (W_STEP)) {                               \
+            int32_t x_ = *s_ + (OFF);                                                              \
+            uint32_t t_ = dsp_load32(w_);                                                          \
+            uint32_t wa_ = __sxtb16(t_), wb_ = dsp_sxtb16_ror8(t_);                                \
+            a0 = __smlabb((int32_t)wa_, x_, a0);                                                   \
+            a2 = __smlatb((int32_t)wa_, x_, a2);                                                   \
+            a1 = __smlabb((int32_t)wb_, x_, a1);                                                   \
+            a3 = __smlatb((int32_t)wb_, x_, a3);                                                   \
+        }                                                                                          \
+    } while (0)
+#endif
+
+DSP_INLINE void oc_pixel(const dw_job *j, const dw_win *win, const int8_t *filter, int8_t *out,
+                         int kind)
 {
-    return (size_t)p->out_c * (size_t)dsp_conv_depth4(p);
+    const conv_params *p = j->p;
+    const int32_t lo = p->act_min, hi = p->act_max, off = p->input_offset;
+    const int32_t out_c = p->out_c, ky_n = win->ky_n, kx_n = win->kx_n;
+    const int32_t col_step = p->dil_w, row_step = p->dil_h * p->in_w;
+    const size_t w_col = (size_t)out_c, w_row = (size_t)out_c * (size_t)p->k_w;
+    const dsp_chan *ch = j->chan;
+    const int8_t *wg = filter + (size_t)win->w_off * (size_t)out_c;
+    const int32_t *bias = j->bias;
+    const int32_t bias_step = j->bias_step;
+    for (int32_t m = 0; m < out_c; m += 4, ch += 4, wg += 4, bias += bias_step) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        const int8_t *row = win->src;
+        const int8_t *wrow = wg;
+        for (int32_t ky = 0; ky < ky_n; ky++, row += row_step, wrow += w_row) {
+            if (col_step == 1) {
+                OC_ROW(row, kx_n, wrow, (int32_t)w_col, off, a0, a1, a2, a3);
+                continue;
+            }
+            const int8_t *s = row;
+            const int8_t *w = wrow;
+            for (int32_t kx = 0; kx < kx_n; kx++, s += col_step, w += w_col) {
+                int32_t xv = *s + off;
+                uint32_t t = dsp_load32(w);
+                uint32_t wa = __sxtb16(t), wb = dsp_sxtb16_ror8(t);
+                a0 = __smlabb((int32_t)wa, xv, a0);
+                a2 = __smlatb((int32_t)wa, xv, a2);
+                a1 = __smlabb((int32_t)wb, xv, a1);
+                a3 = __smlatb((int32_t)wb, xv, a3);
+            }
+        }
+        out[m] = dsp_out(a0, &ch[0], kind, lo, hi);
+        out[m + 1] = dsp_out(a1, &ch[1], kind, lo, hi);
+        out[m + 2] = dsp_out(a2, &ch[2], kind, lo, hi);
+        out[m + 3] = dsp_out(a3, &ch[3], kind, lo, hi);
+    }
+}
+
+static void oc_pixel_fast_full(const dw_job *j, const dw_win *win, const int8_t *f, int8_t *out)
+{
+    oc_pixel(j, win, f, out, DSP_OUT_FAST_FULL);
+}
+
+static void oc_pixel_fast_clamp(const dw_job *j, const dw_win *win, const int8_t *f, int8_t *out)
+{
+    oc_pixel(j, win, f, out, DSP_OUT_FAST_CLAMP);
+}
+
+static void oc_pixel_slow(const dw_job *j, const dw_win *win, const int8_t *f, int8_t *out)
+{
+    oc_pixel(j, win, f, out, DSP_OUT_SLOW);
 }
 
 static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *scratch)
 {
     const conv_params *p = params;
+    const int8_t *in = exec_tensor(x, p->input);
     const int8_t *filter = exec_tensor(x, p->filter);
-    const int32_t taps = p->k_h * p->k_w, depth4 = dsp_conv_depth4(p);
-    int8_t *rows = scratch;
-    for (int32_t oc = 0; oc < p->out_c; oc++) {
-        int8_t *r = rows + (size_t)oc * (size_t)depth4;
-        for (int32_t t = 0; t < taps; t++)
-            r[t] = filter[(size_t)t * (size_t)p->out_c + (size_t)oc];
-        for (int32_t t = taps; t < depth4; t++)
-            r[t] = 0;
+    const int32_t *bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
+    int8_t *out = exec_tensor(x, p->output);
+    dsp_chan *chan = scratch;
+    dsp_chan_fill(chan, p->out_c, p->multiplier, p->shift, 1, p->output_offset, p->dsp_fast_rq);
+    const int kind = dsp_out_kind(p->dsp_fast_rq, p->act_min, p->act_max);
+    void (*pixel)(const dw_job *, const dw_win *, const int8_t *, int8_t *) =
+        kind == DSP_OUT_FAST_FULL    ? oc_pixel_fast_full
+        : kind == DSP_OUT_FAST_CLAMP ? oc_pixel_fast_clamp
+                                     : oc_pixel_slow;
+    dw_job j;
+    j.p = p;
+    j.chan = chan;
+    j.bias = bias != NULL ? bias : no_bias;
+    j.bias_step = bias != NULL ? 4 : 0;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *in_b = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < p->out_w; ox++, out += p->out_c) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                int32_t kx0, kx1;
+                tap_range(x0, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+                dw_win win;
+                win.kx_n = kx1 - kx0;
+                win.ky_n = win.kx_n > 0 ? ky1 - ky0 : 0;
+                win.w_off = ky0 * p->k_w + kx0;
+                win.src = in_b;
+                if (win.ky_n > 0)
+                    win.src += (size_t)(y0 + ky0 * p->dil_h) * (size_t)p->in_w +
+                               (size_t)(x0 + kx0 * p->dil_w);
+                pixel(&j, &win, filter, out);
+            }
+        }
     }
-    dsp_conv_args a;
-    a.in = exec_tensor(x, p->input);
-    a.filter = rows;
-    a.filter_stride = depth4;
-    a.bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
-    a.out = exec_tensor(x, p->output);
-    a.scratch = rows + ((one_channel_filter_bytes(p) + 3u) & ~(size_t)3u);
-    dsp_conv_run(p, &a);
 }
 
 void dwconv_s8_opt(const tmo_exec *x, const void *params, void *scratch)
@@ -314,12 +446,12 @@ tmo_err dwconv_s8_setup_opt(tmo_prep *p, conv_params *cp)
     if (cp->input_offset > MAX_INPUT_OFFSET || cp->input_offset < -MAX_INPUT_OFFSET)
         return TMO_OK;
     cp->dsp_full_range = cp->act_min == -128 && cp->act_max == 127;
-    if (cp->in_c == 1 && cp->depth_mult > 1) {
-        /* The engine sees a convolution of one input channel (k_c = 1, groups = 1). */
+    /* Filter words: constant data must start on a word; activations always do. */
+    const int filter_words = ((uintptr_t)filter & 3u) == 0;
+    if (cp->in_c == 1 && cp->depth_mult > 1 && (cp->out_c & 3) == 0 && filter_words) {
         cp->dsp_fast_rq =
             (uint8_t)dsp_conv_fast_ok(cp, filter, 1, cp->out_c, taps, bias, bias_known);
-        cp->dsp_rows_aligned = 1;
-        bytes = ((one_channel_filter_bytes(cp) + 3u) & ~(uint64_t)3u) + dsp_conv_scratch_bytes(cp);
+        bytes = (uint64_t)cp->out_c * sizeof(dsp_chan);
         cp->dsp_path = PATH_ONE_CHANNEL;
     } else if (cp->depth_mult == 1 && (cp->in_c & 3) == 0) {
         cp->dsp_fast_rq =

@@ -25,6 +25,9 @@
 #error "dsp/ kernels need a target with the DSP extension, or TMO_ACLE_EMULATION on a host"
 #endif
 
+/* A helper the compiler must inline (each call site passes constants that select the code). */
+#define DSP_INLINE static inline __attribute__((always_inline))
+
 /* Bytes 1 and 3 of x, sign-extended into the halfwords: SXTB16 with ROR #8. */
 static inline uint32_t dsp_sxtb16_ror8(uint32_t x)
 {
@@ -74,6 +77,52 @@ static inline int32_t dsp_smmlar(int32_t a, int32_t b, int32_t c)
     return r;
 #else
     return (int32_t)((uint32_t)c + (uint32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32));
+#endif
+}
+
+/*
+ * Bytewise signed maximum of two words: SSUB8 sets a GE flag per byte where
+ * a >= b, SEL takes those bytes from a and the others from b. (Written as
+ * one helper because the GE flags are state the C twin cannot carry.)
+ */
+static inline uint32_t dsp_max_s8x4(uint32_t a, uint32_t b)
+{
+#if DSP_NATIVE
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\t"
+            "sel   %0, %1, %2"
+            : "=&r"(r)
+            : "r"(a), "r"(b)
+            : "cc");
+    return r;
+#else
+    uint32_t r = 0;
+    for (int i = 0; i < 32; i += 8) {
+        int8_t x = (int8_t)(uint8_t)(a >> i), y = (int8_t)(uint8_t)(b >> i);
+        r |= (uint32_t)(uint8_t)(x >= y ? x : y) << i;
+    }
+    return r;
+#endif
+}
+
+/* Bytewise signed minimum (SSUB8 b - a, SEL). */
+static inline uint32_t dsp_min_s8x4(uint32_t a, uint32_t b)
+{
+#if DSP_NATIVE
+    uint32_t r;
+    __asm__("ssub8 %0, %2, %1\n\t"
+            "sel   %0, %1, %2"
+            : "=&r"(r)
+            : "r"(a), "r"(b)
+            : "cc");
+    return r;
+#else
+    uint32_t r = 0;
+    for (int i = 0; i < 32; i += 8) {
+        int8_t x = (int8_t)(uint8_t)(a >> i), y = (int8_t)(uint8_t)(b >> i);
+        r |= (uint32_t)(uint8_t)(x <= y ? x : y) << i;
+    }
+    return r;
 #endif
 }
 

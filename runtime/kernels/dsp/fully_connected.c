@@ -114,21 +114,20 @@ static inline int8_t out_unit(const fc_params *p, int32_t u, int32_t acc, const 
     if (p->quant_stride == 0)
         return dsp_out(acc, c, kind, p->act_min, p->act_max);
     dsp_chan cu;
-    dsp_chan_fill(&cu, 1, NULL, &p->multiplier[u], &p->shift[u], 0, p->output_offset,
+    dsp_chan_fill(&cu, 1, &p->multiplier[u], &p->shift[u], 0, p->output_offset,
                   kind != DSP_OUT_SLOW);
     return dsp_out(acc, &cu, kind, p->act_min, p->act_max);
 }
 
 /* One input row; words = rows and input are 4-byte aligned. kind is a constant. */
-static inline __attribute__((always_inline)) void fc_row(const fc_params *p, const int8_t *x,
-                                                         const int8_t *w, const int32_t *bias,
-                                                         int8_t *out, int words, int kind)
+DSP_INLINE void fc_row(const fc_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                       int8_t *out, int words, int kind)
 {
     const int32_t depth = p->depth, off = p->input_offset;
     const uint32_t off2 = dsp_splat16(off);
     const int32_t groups = words ? depth >> 2 : 0, done = groups * 4;
     dsp_chan c;
-    dsp_chan_fill(&c, 1, NULL, p->multiplier, p->shift, 0, p->output_offset, kind != DSP_OUT_SLOW);
+    dsp_chan_fill(&c, 1, p->multiplier, p->shift, 0, p->output_offset, kind != DSP_OUT_SLOW);
     int32_t u = 0;
     if (groups >= 2) {
         const int32_t pairs = groups >> 1;

@@ -29,12 +29,11 @@ int64_t dsp_acc_bound(const int8_t *w, int32_t depth, int32_t step, int32_t bias
     return (bias < 0 ? -(int64_t)bias : bias) + sum * reach;
 }
 
-void dsp_chan_fill(dsp_chan *t, int32_t n, const int32_t *bias, const int32_t *mult,
-                   const int8_t *shift, int32_t stride, int32_t zp, int fast)
+void dsp_chan_fill(dsp_chan *t, int32_t n, const int32_t *mult, const int8_t *shift, int32_t stride,
+                   int32_t zp, int fast)
 {
     for (int32_t c = 0; c < n; c++, t++) {
         int32_t s = shift[c * stride];
-        t->bias = bias != NULL ? bias[c] : 0;
         t->mult = mult[c * stride];
         if (fast) {
             int32_t e = -s;

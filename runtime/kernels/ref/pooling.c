@@ -132,3 +132,10 @@ void maxpool_f32_ref(const tmo_exec *x, const void *params, void *scratch)
                 }
             }
 }
+
+tmo_err pool_s8_setup_ref(tmo_prep *p, pool_params *pp, int is_max)
+{
+    (void)pp;
+    p->invoke = is_max ? maxpool_s8_ref : avgpool_s8_ref;
+    return TMO_OK;
+}
