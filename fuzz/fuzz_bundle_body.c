@@ -77,7 +77,8 @@ static tmo_err device_path(const uint8_t *data, size_t size)
         "x86_64",
         {TMO_RUNTIME_VERSION_MAJOR, TMO_RUNTIME_VERSION_MINOR, TMO_RUNTIME_VERSION_PATCH},
         1u << 24,
-        FUZZ_BUNDLE_SLOT};
+        FUZZ_BUNDLE_SLOT,
+        NULL};
     tmo_bundle_env env = {root, 1, &counter, &clock, &caps, key};
     tmo_port_mem mem;
     tmo_port_reader r;

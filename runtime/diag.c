@@ -37,11 +37,16 @@ void tmo_diag_clear(tmo_diag *d)
     d->index = -1;
 }
 
-/* The device library links only memcpy/memset/memmove from libc, so it counts itself. */
-size_t tmo_strlen(const char *s)
+/*
+ * The device library links only memcpy/memset/memmove from libc, so it counts
+ * itself. Bounded on purpose: an unbounded counting loop is what compilers
+ * turn back into a call to strlen unless built with -ffreestanding (GCC 12's
+ * loop distribution does at -O2), and a firmware build need not use it.
+ */
+size_t tmo_strnlen(const char *s, size_t max)
 {
     size_t n = 0;
-    while (s[n] != '\0')
+    while (n < max && s[n] != '\0')
         n++;
     return n;
 }
@@ -110,7 +115,7 @@ static void put_printable(sink *s, const char *str, size_t n)
 
 static void puts_(sink *s, const char *str)
 {
-    put(s, str, tmo_strlen(str));
+    put(s, str, tmo_strnlen(str, TMO_DIAG_STR_MAX));
 }
 
 static void put_int(sink *s, int64_t v)

@@ -8,8 +8,11 @@
 
 #include <stddef.h>
 
-/* Length of a NUL-terminated static string (no libc strlen in the device library). */
-size_t tmo_strlen(const char *s);
+/* Longest of the library's own NUL-terminated strings (names, messages) that diag measures. */
+#define TMO_DIAG_STR_MAX 256u
+
+/* Length of a NUL-terminated string, at most max (no libc strlen in the device library). */
+size_t tmo_strnlen(const char *s, size_t max);
 
 /*
  * Whether a[0..n) equals b[0..n). The device library links only

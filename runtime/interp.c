@@ -50,7 +50,8 @@ static tmo_err op_fail(tmo_diag *d, const tmo_op_info *op, uint32_t i, tmo_err e
 }
 
 /* Generic checks every operator must pass before its kernel sees it. */
-static tmo_err check_op(const tmo_model *m, const tmo_op_info *op, uint32_t i, tmo_diag *d)
+static tmo_err check_op(const tmo_model *m, const tmo_op_table *ops, const tmo_op_info *op,
+                        uint32_t i, tmo_diag *d)
 {
     if (op->builtin == 32) {
         op_fail(d, op, i, TMO_EUNSUPPORTED, "operator", "custom operator not supported");
@@ -60,8 +61,9 @@ static tmo_err check_op(const tmo_model *m, const tmo_op_info *op, uint32_t i, t
         }
         return TMO_EUNSUPPORTED;
     }
-    if (tmo_kernel_find(op->builtin) == NULL)
-        return op_fail(d, op, i, TMO_EUNSUPPORTED, "operator", "operator not supported by this build");
+    if (tmo_op_find(ops, op->builtin) == NULL)
+        return op_fail(d, op, i, TMO_EUNSUPPORTED, "operator",
+                       "operator not supported by this build (or not in its op table)");
     for (uint32_t o = 0; o < op->output_count; o++) {
         tmo_tensor_info t;
         if (tmo_model_tensor(m, (uint32_t)op->outputs[o], &t) != TMO_OK || t.data != NULL)
@@ -75,7 +77,7 @@ static tmo_err check_op(const tmo_model *m, const tmo_op_info *op, uint32_t i, t
     return TMO_OK;
 }
 
-static tmo_err prepare_all(tmo_interp *it, tmo_prep *p, tmo_diag *d)
+static tmo_err prepare_all(tmo_interp *it, const tmo_op_table *ops, tmo_prep *p, tmo_diag *d)
 {
     const tmo_model *m = it->model;
     for (uint32_t i = 0; i < m->op_count; i++) {
@@ -83,7 +85,7 @@ static tmo_err prepare_all(tmo_interp *it, tmo_prep *p, tmo_diag *d)
         tmo_err e = tmo_model_op(m, i, &op);
         if (e != TMO_OK)
             return diag_set(d, TMO_EBADMODEL, TMO_AT_OPERATOR, (int32_t)i, "operator", "unreadable");
-        if ((e = check_op(m, &op, i, d)) != TMO_OK)
+        if ((e = check_op(m, ops, &op, i, d)) != TMO_OK)
             return e;
         p->op = &op;
         p->op_index = i;
@@ -91,7 +93,7 @@ static tmo_err prepare_all(tmo_interp *it, tmo_prep *p, tmo_diag *d)
         p->params = NULL;
         p->scratch_bytes = 0;
         p->alias_output = 0;
-        if ((e = tmo_kernel_find(op.builtin)->prepare(p)) != TMO_OK)
+        if ((e = tmo_op_find(ops, op.builtin)->prepare(p)) != TMO_OK)
             return e;
         if (p->invoke == NULL)
             return op_fail(d, &op, i, TMO_ESTATE, "kernel", "prepare chose no invoke function");
@@ -294,11 +296,11 @@ static tmo_err plan_arena(tmo_interp *it, size_t front, size_t arena_len, tmo_di
     return TMO_OK;
 }
 
-tmo_err tmo_interp_init(tmo_interp *it, const tmo_model *m, void *arena, size_t arena_len,
-                        tmo_diag *d)
+tmo_err tmo_interp_init_ops(tmo_interp *it, const tmo_model *m, const tmo_op_table *ops,
+                            void *arena, size_t arena_len, tmo_diag *d)
 {
     tmo_diag_clear(d);
-    if (it == NULL || m == NULL || arena == NULL)
+    if (it == NULL || m == NULL || ops == NULL || arena == NULL)
         return diag_set(d, TMO_EINVAL, TMO_AT_NONE, -1, "interp", "NULL argument");
     memset(it, 0, sizeof *it);
     uintptr_t start = ALIGN_UP((uintptr_t)arena, 8);
@@ -333,7 +335,7 @@ tmo_err tmo_interp_init(tmo_interp *it, const tmo_model *m, void *arena, size_t 
     p.mem = it->arena;
     p.cap = arena_len;
     p.used = loc_bytes + node_bytes;
-    if ((e = prepare_all(it, &p, d)) != TMO_OK)
+    if ((e = prepare_all(it, ops, &p, d)) != TMO_OK)
         return e;
     if ((e = plan_arena(it, ALIGN_UP(p.used, 8), arena_len, d)) != TMO_OK) {
         if (e == TMO_ENOSPC && d != NULL && d->has_value)
@@ -345,13 +347,13 @@ tmo_err tmo_interp_init(tmo_interp *it, const tmo_model *m, void *arena, size_t 
     return TMO_OK;
 }
 
-tmo_err tmo_interp_arena_size(const tmo_model *m, void *work, size_t work_len, size_t *needed,
-                              tmo_diag *d)
+tmo_err tmo_interp_arena_size_ops(const tmo_model *m, const tmo_op_table *ops, void *work,
+                                  size_t work_len, size_t *needed, tmo_diag *d)
 {
     tmo_interp it;
     if (needed == NULL)
         return diag_set(d, TMO_EINVAL, TMO_AT_NONE, -1, "needed", "NULL argument");
-    tmo_err e = tmo_interp_init(&it, m, work, work_len, d);
+    tmo_err e = tmo_interp_init_ops(&it, m, ops, work, work_len, d);
     /* Report the size for an 8-byte aligned arena, whatever the work buffer's alignment. */
     size_t skew = (size_t)(ALIGN_UP((uintptr_t)work, 8) - (uintptr_t)work);
     *needed = e == TMO_OK ? it.arena_used - skew : 0;
@@ -409,9 +411,4 @@ tmo_err tmo_interp_output(const tmo_interp *it, uint32_t i, tmo_io *io)
     if (it == NULL || io == NULL || i >= it->model->output_count)
         return TMO_EINVAL;
     return describe(it, tmo_model_output(it->model, i), io);
-}
-
-int tmo_interp_supports(int32_t builtin)
-{
-    return tmo_kernel_find(builtin) != NULL;
 }

@@ -23,6 +23,8 @@ PACKAGES=(
     libpq-dev postgresql
     # model factory: the scikit-learn digits data set and numpy (use /usr/bin/python3)
     python3 python3-numpy python3-sklearn
+    # firmware: Cortex-M cross compiler + newlib, and QEMU for the emulated boards (scripts/mcu-test)
+    gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     # dashboard (docs/dashboard.md): Node.js for npm and the browser test, Debian's Chromium for it
     nodejs chromium
 )

@@ -8,7 +8,15 @@
 #   - no writable static data (.data/.bss): the runtime keeps no mutable state;
 #   - no symbol is defined twice.
 # Each public header in include/tinymlops/ must also compile on its own.
+#
+# A second pass compiles the same sources the way an ordinary firmware build
+# does (no -ffreestanding, the C library's headers, -O2 and -Os), with the host
+# compiler and, when installed, arm-none-eabi-gcc for Cortex-M4 and M0+: there
+# the compiler may turn a loop into a libc call (a counting loop into strlen,
+# a search into rawmemchr), and those objects must still need nothing outside
+# the allowlist (plus the compiler's own support library, libgcc).
 # Usage: tools/check_freestanding.sh [WORK_DIR]   (objects go there; default: a temp dir)
+# FREESTANDING_CROSS=0 skips the cross compiler.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -179,8 +187,93 @@ for variant in opt ref dsp; do
     fi
 done
 
+# ---- second pass: ordinary (hosted) builds, host and cross ----
+psa_plain="$work/psa_plain"
+mkdir -p "$psa_plain"
+ln -sfn "$psa_root/psa" "$psa_plain/psa"
+ln -sfn "$psa_root/mbedtls" "$psa_plain/mbedtls"
+
+# hosted_pass LABEL COMPILER FLAGS...: compiles every source (both kernel sets) and checks
+# the symbols the objects need from outside themselves.
+hosted_pass() {
+    local label="$1" hcc="$2"
+    shift 2
+    local -a flags=("$@")
+    local dir="$work/hosted_$label" variant src obj jobs=0 rc=0
+    local libgcc
+    libgcc="$("$hcc" "${flags[@]}" -print-libgcc-file-name)"
+    # The dsp set: on the real instructions for a DSP core, on their C twins for a
+    # host, not at all for an Arm core without the extension (it never runs there).
+    local -a variants=(opt ref) hosted_dsp_defs=()
+    if "$hcc" "${flags[@]}" -dM -E - </dev/null | grep -q '__ARM_FEATURE_DSP'; then
+        variants+=(dsp)
+    elif ! "$hcc" "${flags[@]}" -dM -E - </dev/null | grep -q '__arm__'; then
+        variants+=(dsp)
+        hosted_dsp_defs=(-DTMO_ACLE_EMULATION)
+    fi
+    for variant in "${variants[@]}"; do
+        local -a defs=() sources=()
+        [[ "$variant" == ref ]] && defs=(-DTMO_KERNELS_REF)
+        [[ "$variant" == dsp ]] && defs=("${hosted_dsp_defs[@]}")
+        mapfile -t sources < <(sources_of "$variant")
+        mkdir -p "$dir/$variant"
+        for src in "${sources[@]}"; do
+            obj="$dir/$variant/$(echo "${src%.c}" | tr '/' '_').o"
+            "$hcc" -std=c11 "${flags[@]}" -fno-pic -I "$root/include" -isystem "$psa_plain" \
+                -Wall -Wextra -Werror "${defs[@]}" -c "$src" -o "$obj" 2>"$obj.log" &
+            jobs=$((jobs + 1))
+            if [[ $jobs -ge 4 ]]; then
+                wait -n || rc=1
+                jobs=$((jobs - 1))
+            fi
+        done
+    done
+    while [[ $jobs -gt 0 ]]; do
+        wait -n || rc=1
+        jobs=$((jobs - 1))
+    done
+    if [[ $rc -ne 0 ]]; then
+        cat "$dir"/*/*.log >&2
+        fail "runtime does not compile as an ordinary $label build"
+        return
+    fi
+    local nm_tool="nm"
+    [[ "$hcc" == *-gcc ]] && nm_tool="${hcc%gcc}nm"
+    # libgcc's own symbols (soft division, float emulation) are the compiler's, always linked.
+    local libgcc_syms
+    libgcc_syms=" $("$nm_tool" --defined-only "$libgcc" 2>/dev/null | awk 'NF == 3 {print $3}' | tr '\n' ' ') "
+    for variant in "${variants[@]}"; do
+        local defined needed sym
+        defined=" $(cd "$dir/$variant" && "$nm_tool" --defined-only ./*.o | awk 'NF == 3 {print $3}' | tr '\n' ' ') "
+        needed="$(cd "$dir/$variant" && "$nm_tool" -u ./*.o | awk 'NF == 2 {print $2}' | LC_ALL=C sort -u)"
+        local -a bad=()
+        for sym in $needed; do
+            [[ "$defined" == *" $sym "* || "$libgcc_syms" == *" $sym "* ]] && continue
+            is_allowed "$sym" || bad+=("$sym")
+        done
+        if [[ ${#bad[@]} -ne 0 ]]; then
+            for sym in "${bad[@]}"; do
+                echo "  undefined symbol not allowed: $sym (used by: $(cd "$dir/$variant" && "$nm_tool" -A -u ./*.o |
+                    awk -v s="$sym" '$NF == s {sub(/:.*/, "", $1); sub(/^\.\//, "", $1); print $1}' | tr '\n' ' '))" >&2
+            done
+            fail "runtime ($variant kernels) built as an ordinary $label build calls outside the allowlist" \
+                "(a loop the compiler turned into a libc call? see docs/DEVELOPING.md)"
+        fi
+    done
+    hosted_done+=("$label")
+}
+
+hosted_done=()
+hosted_pass "host-O2" "$cc" -O2
+if [[ "${FREESTANDING_CROSS:-1}" != 0 ]] && command -v arm-none-eabi-gcc >/dev/null 2>&1; then
+    hosted_pass "cortex-m4-O2" arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 \
+        -mfloat-abi=hard -O2 -ffunction-sections
+    hosted_pass "cortex-m0plus-Os" arm-none-eabi-gcc -mcpu=cortex-m0plus -mthumb -Os -ffunction-sections
+fi
+
 if [[ $failed -ne 0 ]]; then
     exit 1
 fi
 echo "check_freestanding: OK: ${#all_sources[@]} runtime sources, kernel sets {opt,ref,dsp}, compile with -ffreestanding -nostdinc;"
 echo "  undefined symbols are within {memcpy,memset,memmove} + <math.h> (+ psa_* in runtime/bundle); no mutable static data."
+echo "  ordinary builds checked the same way: ${hosted_done[*]}"

@@ -106,7 +106,8 @@ void rig_init(rig *r, const uint8_t root[TMO_P256_PUBLIC_KEY_LEN], uint32_t eras
         "x86_64",
         {TMO_RUNTIME_VERSION_MAJOR, TMO_RUNTIME_VERSION_MINOR, TMO_RUNTIME_VERSION_PATCH},
         1u << 20,
-        1u << 20};
+        1u << 20,
+        NULL};
     memset(&r->cfg, 0, sizeof r->cfg);
     r->cfg.storage = &r->port;
     r->cfg.env.roots = (const uint8_t(*)[TMO_P256_PUBLIC_KEY_LEN])roots;

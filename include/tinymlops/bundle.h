@@ -227,7 +227,11 @@ typedef struct tmo_bundle_caps {
     tmo_semver runtime; /* normally TMO_RUNTIME_VERSION_* */
     uint64_t max_arena_bytes;
     uint64_t max_flash_bytes; /* size of the model slot */
-    /* operators: whatever tmo_interp_supports() says for this build */
+    /*
+     * Operators the device runs: the firmware's op table (tinymlops/ops.h), or
+     * NULL for every operator of this build (tmo_interp_supports(); links all kernels).
+     */
+    const struct tmo_op_table *ops;
 } tmo_bundle_caps;
 
 /* Trust anchors and ports for verification. */

@@ -21,6 +21,7 @@
 
 #include "tinymlops/err.h"
 #include "tinymlops/model.h"
+#include "tinymlops/ops.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +52,20 @@ typedef struct tmo_io {
 } tmo_io;
 
 /*
+ * Prepares m to run inside arena[0..arena_len), with the operators of ops
+ * (tinymlops/ops.h): a model using any other operator fails with
+ * TMO_EUNSUPPORTED naming it. Firmware that names its operators calls this;
+ * the linker then drops every other kernel.
+ */
+tmo_err tmo_interp_init_ops(tmo_interp *it, const tmo_model *m, const tmo_op_table *ops,
+                            void *arena, size_t arena_len, tmo_diag *diag);
+
+/* tmo_interp_arena_size() with the operators of ops. */
+tmo_err tmo_interp_arena_size_ops(const tmo_model *m, const tmo_op_table *ops, void *work,
+                                  size_t work_len, size_t *needed, tmo_diag *diag);
+
+/*
+ * tmo_interp_init_ops() with every operator of the build (tmo_ops_all; links every kernel).
  * Prepares m to run inside arena[0..arena_len).
  * Returns TMO_OK; TMO_ENOSPC when the arena is too small (diag->value holds
  * the bytes needed when it is known); TMO_EUNSUPPORTED naming the operator or
@@ -77,7 +92,7 @@ uint32_t tmo_interp_output_count(const tmo_interp *it);
 tmo_err tmo_interp_input(const tmo_interp *it, uint32_t i, tmo_io *io);
 tmo_err tmo_interp_output(const tmo_interp *it, uint32_t i, tmo_io *io);
 
-/* Whether this build has a kernel for a builtin operator code (any type). */
+/* Whether this build has a kernel for a builtin operator code (any type; tmo_ops_all). */
 int tmo_interp_supports(int32_t builtin);
 
 #ifdef __cplusplus

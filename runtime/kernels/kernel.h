@@ -15,6 +15,7 @@
 
 #include "tinymlops/interp.h"
 #include "tinymlops/model.h"
+#include "tinymlops/ops.h"
 
 /* tensor_loc values with this bit point into the model (constant data), otherwise into the arena. */
 #define TMO_LOC_CONST 0x80000000u
@@ -75,13 +76,7 @@ typedef struct tmo_prep {
 
 typedef tmo_err (*tmo_prepare_fn)(tmo_prep *p);
 
-typedef struct tmo_kernel {
-    int32_t builtin;
-    tmo_prepare_fn prepare;
-} tmo_kernel;
-
-/* The kernel table of this build (registry.c). */
-const tmo_kernel *tmo_kernel_find(int32_t builtin);
+/* Kernels are found through the op table the interpreter was given (tinymlops/ops.h). */
 
 /* Persistent memory for parameters, zeroed; NULL (and ENOSPC in diag) when the arena is full. */
 void *prep_alloc(tmo_prep *p, size_t bytes);

@@ -90,7 +90,7 @@ tmo_err prep_type(tmo_prep *p, const tmo_tensor_info *t, const char *which, int3
     prep_fail(p, TMO_EUNSUPPORTED, which, "tensor type not supported by this operator");
     if (p->diag != NULL) {
         p->diag->name = tmo_type_name(t->type);
-        p->diag->name_len = (uint32_t)tmo_strlen(p->diag->name);
+        p->diag->name_len = (uint32_t)tmo_strnlen(p->diag->name, TMO_DIAG_STR_MAX);
     }
     return TMO_EUNSUPPORTED;
 }

@@ -114,7 +114,8 @@ static inline int fx_init(fx *f)
         "x86_64",
         {TMO_RUNTIME_VERSION_MAJOR, TMO_RUNTIME_VERSION_MINOR, TMO_RUNTIME_VERSION_PATCH},
         1u << 20,
-        1u << 20};
+        1u << 20,
+        NULL};
     if (f->cert_len == 0 || f->model == NULL ||
         host_key_import_device(&f->device, &f->device_key) != 0)
         return -1;

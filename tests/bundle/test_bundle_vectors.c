@@ -84,7 +84,7 @@ static void device_check(const char *name, const char *device_key, int counter, 
     f.now = VERIFY_AT;
     f.counter = (tmo_port_counter){fx_counter_read, fx_counter_advance, &f};
     f.clock = (tmo_port_clock){fx_clock_now, &f};
-    f.caps = (tmo_bundle_caps){"cortex-m4", {0, 1, 0}, 1u << 20, 1u << 20};
+    f.caps = (tmo_bundle_caps){"cortex-m4", {0, 1, 0}, 1u << 20, 1u << 20, NULL};
     tmo_bundle_env env = {(const uint8_t(*)[TMO_P256_PUBLIC_KEY_LEN])root.pub,
                           1,
                           &f.counter,

@@ -289,6 +289,21 @@ static void target_requirements(void **state)
     assert_int_equal(run(&env, b, len, &d, NULL), TMO_OK);
     F.caps.max_flash_bytes = F.caps.max_arena_bytes = 1u << 20;
     env.caps = &F.caps;
+
+    /* A firmware that names its operators (caps.ops) refuses a model using any other. */
+    tmo_op_info op;
+    assert_int_equal(tmo_model_op(&m, 0, &op), TMO_OK);
+    const tmo_op_reg *other[] = {TMO_OP(CONV_2D), TMO_OP(SOFTMAX)};
+    const tmo_op_reg *with[] = {TMO_OP(SOFTMAX), tmo_op_find(&tmo_ops_all, op.builtin)};
+    tmo_op_table other_table = TMO_OP_TABLE(other), with_table = TMO_OP_TABLE(with);
+    assert_true(op.builtin != TMO_BUILTIN_CONV_2D && op.builtin != TMO_BUILTIN_SOFTMAX);
+    F.caps.ops = &other_table;
+    assert_int_equal(run(&env, b, len, &d, NULL), TMO_ETARGET);
+    assert_string_equal(d.field, "target.ops");
+    assert_string_equal(d.op_name, tmo_builtin_name(op.builtin));
+    F.caps.ops = &with_table;
+    assert_int_equal(run(&env, b, len, &d, NULL), TMO_OK);
+    F.caps.ops = NULL;
     free(b);
 
     /* An operator this runtime lacks (a custom op; the arena is given since the planner can't size it). */

@@ -57,7 +57,8 @@ int ufx_setup(void)
         "x86_64",
         {TMO_RUNTIME_VERSION_MAJOR, TMO_RUNTIME_VERSION_MINOR, TMO_RUNTIME_VERSION_PATCH},
         1u << 20,
-        1u << 20};
+        1u << 20,
+        NULL};
     clock_port = (tmo_port_clock){shifted_now, NULL};
     done = 1;
     return 0;

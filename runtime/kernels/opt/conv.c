@@ -19,17 +19,26 @@
 #include "conv_util.h"
 
 /*
- * Short runs (a few channels) are moved inline, eight bytes per fixed-size
- * memcpy (one load and store): a library call costs more than such bytes.
+ * Short runs (a few channels) are moved inline: a library call costs more
+ * than such bytes. Whole words only where both ends are 4-byte aligned (the
+ * usual channel counts, multiples of 4): a core that traps unaligned access
+ * (Cortex-M0+, or any Cortex-M with CCR.UNALIGN_TRP set) must never see an
+ * unaligned word load, and compilers turn a fixed 4-byte memcpy into one.
  */
+static inline int word_aligned(const void *a, const void *b)
+{
+    return (((uintptr_t)a | (uintptr_t)b) & 3u) == 0;
+}
+
 static inline void copy_run(int8_t *dst, const int8_t *src, size_t n)
 {
     if (n > 64) {
         memcpy(dst, src, n);
         return;
     }
-    for (; n >= 8; n -= 8, dst += 8, src += 8)
-        memcpy(dst, src, 8);
+    if (word_aligned(dst, src))
+        for (; n >= 4; n -= 4, dst += 4, src += 4)
+            memcpy(dst, src, 4);
     for (size_t i = 0; i < n; i++)
         dst[i] = src[i];
 }
@@ -40,9 +49,11 @@ static inline void fill_run(int8_t *dst, int8_t v, size_t n)
         memset(dst, v, n);
         return;
     }
-    uint64_t pattern = (uint64_t)(uint8_t)v * 0x0101010101010101u;
-    for (; n >= 8; n -= 8, dst += 8)
-        memcpy(dst, &pattern, 8);
+    if (word_aligned(dst, dst)) {
+        uint32_t pattern = (uint32_t)(uint8_t)v * 0x01010101u;
+        for (; n >= 4; n -= 4, dst += 4)
+            memcpy(dst, &pattern, 4);
+    }
     for (size_t i = 0; i < n; i++)
         dst[i] = v;
 }
