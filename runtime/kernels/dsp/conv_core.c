@@ -145,7 +145,7 @@ static void gather_taps(const conv_params *p, const int8_t *in_b, int32_t oy, in
  * registers and pairs patch loads into LDRD (gcc does neither on its own):
  * 33 instructions per 32 multiply-accumulates. Hosts run the C twin.
  */
-#if DSP_NATIVE
+#if DSP_ASM
 #define DOT_GROUP_ASM(OFF)                                                                         \
     "ldr     %[t], [%[w]], #4\n\t"                                                                 \
     "sxtb16  %[wa], %[t]\n\t"                                                                      \

@@ -57,11 +57,11 @@ static void widen_filter(const int8_t *filter, int32_t taps, int32_t channels, u
  * acc0..3 (channels 0..3 of a quad) += one tap: the input word at s, the
  * widened filter pair at w (w advances to the next tap). DW_TAPS3 does three
  * taps s, s + step, s + 2 * step (s ends on the last), the common full
- * row of a 3x3 filter. On the target each is one assembly block (the 3-tap
- * form needs 12 registers), ordered after invoke's writes to the widened
- * filter by dsp_barrier(); hosts run the C twins.
+ * row of a 3x3 filter. On the target each tap is one assembly block of 9
+ * registers, ordered after invoke's writes to the widened filter by
+ * dsp_barrier(); hosts (and -O0) run the C twins.
  */
-#if DSP_NATIVE
+#if DSP_ASM
 #define DW_TAP_ASM                                                                                 \
     "ldr     %[v], [%[s]]\n\t"                                                                     \
     "sxtab16 %[xa], %[off], %[v]\n\t"                                                              \
@@ -82,13 +82,11 @@ static void widen_filter(const int8_t *filter, int32_t taps, int32_t channels, u
     } while (0)
 #define DW_TAPS3(S, STEP, W, OFF2, a0, a1, a2, a3)                                                 \
     do {                                                                                           \
-        uint32_t v_, xa_, wa_, wb_;                                                                \
-        __asm__ volatile(                                                                          \
-            DW_TAP_ASM "add     %[s], %[s], %[step]\n\t" DW_TAP_ASM                                \
-                       "add     %[s], %[s], %[step]\n\t" DW_TAP_ASM                                \
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(W),             \
-              [s] "+r"(S), [v] "=&r"(v_), [xa] "=&r"(xa_), [wa] "=&r"(wa_), [wb] "=&r"(wb_)        \
-            : [step] "r"(STEP), [off] "r"(OFF2));                                                  \
+        DW_TAP(S, W, OFF2, a0, a1, a2, a3);                                                        \
+        (S) += (STEP);                                                                             \
+        DW_TAP(S, W, OFF2, a0, a1, a2, a3);                                                        \
+        (S) += (STEP);                                                                             \
+        DW_TAP(S, W, OFF2, a0, a1, a2, a3);                                                        \
     } while (0)
 #else
 #define DW_TAP(S, W, OFF2, a0, a1, a2, a3)                                                         \
@@ -271,34 +269,31 @@ static void dwconv_s8_quads(const tmo_exec *x, const void *params, void *scratch
  */
 /*
  * acc0..3 += n taps of one row, inputs at s, s + 1, ... (undilated), filter
- * words at w, w + w_step, ...: on the target an assembly loop of 12
- * instructions per tap in 12 registers; hosts run the C twin.
+ * words at w, w + w_step, ... (n >= 1): on the target an assembly block
+ * of 9 instructions and 10 registers per tap; hosts run the C twin.
  */
-#if DSP_NATIVE
+#if DSP_ASM
 #define OC_ROW(S, N, W, W_STEP, OFF, a0, a1, a2, a3)                                               \
     do {                                                                                           \
         const int8_t *s_ = (S), *end_ = (S) + (N);                                                 \
         const int8_t *w_ = (W);                                                                    \
-        int32_t x_;                                                                                \
-        uint32_t t_, wa_;                                                                          \
-        __asm__ volatile(                                                                          \
-            "1:\n\t"                                                                               \
-            "ldrsb   %[x], [%[s]], #1\n\t"                                                         \
-            "ldr     %[t], [%[w]]\n\t"                                                             \
-            "add     %[w], %[w], %[ws]\n\t"                                                        \
-            "add     %[x], %[x], %[off]\n\t"                                                       \
-            "sxtb16  %[wa], %[t]\n\t"                                                              \
-            "sxtb16  %[t], %[t], ror #8\n\t"                                                       \
-            "smlabb  %[a0], %[wa], %[x], %[a0]\n\t"                                                \
-            "smlatb  %[a2], %[wa], %[x], %[a2]\n\t"                                                \
-            "smlabb  %[a1], %[t], %[x], %[a1]\n\t"                                                 \
-            "smlatb  %[a3], %[t], %[x], %[a3]\n\t"                                                 \
-            "cmp     %[s], %[end]\n\t"                                                             \
-            "bne     1b\n\t"                                                                       \
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [s] "+r"(s_),            \
-              [w] "+r"(w_), [x] "=&r"(x_), [t] "=&r"(t_), [wa] "=&r"(wa_)                          \
-            : [end] "r"(end_), [ws] "r"(W_STEP), [off] "r"(OFF)                                    \
-            : "cc");                                                                               \
+        do {                                                                                       \
+            int32_t x_;                                                                            \
+            uint32_t t_, wa_;                                                                      \
+            __asm__ volatile("ldrsb   %[x], [%[s]], #1\n\t"                                        \
+                             "ldr     %[t], [%[w]]\n\t"                                            \
+                             "add     %[x], %[x], %[off]\n\t"                                      \
+                             "sxtb16  %[wa], %[t]\n\t"                                             \
+                             "sxtb16  %[t], %[t], ror #8\n\t"                                      \
+                             "smlabb  %[a0], %[wa], %[x], %[a0]\n\t"                               \
+                             "smlatb  %[a2], %[wa], %[x], %[a2]\n\t"                               \
+                             "smlabb  %[a1], %[t], %[x], %[a1]\n\t"                                \
+                             "smlatb  %[a3], %[t], %[x], %[a3]\n\t"                                \
+                             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),         \
+                               [s] "+r"(s_), [x] "=&r"(x_), [t] "=&r"(t_), [wa] "=&r"(wa_)         \
+                             : [w] "r"(w_), [off] "r"(OFF));                                       \
+            w_ += (W_STEP);                                                                        \
+        } while (s_ != end_);                                                                      \
     } while (0)
 #else
 #define OC_ROW(S, N, W, W_STEP, OFF, a0, a1, a2, a3)                                               \

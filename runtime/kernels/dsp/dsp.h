@@ -25,6 +25,19 @@
 #error "dsp/ kernels need a target with the DSP extension, or TMO_ACLE_EMULATION on a host"
 #endif
 
+/*
+ * DSP_ASM: the hot loops' hand-scheduled inline assembly. Only on the target
+ * and only when optimizing: at -O0 the compiler keeps every variable in
+ * memory and can not find the registers those blocks ask for, so the C
+ * twins (the same arithmetic on ACLE intrinsics) run instead. Each block
+ * asks for at most 11 registers, which gcc and clang find at -O1..-O3/-Os.
+ */
+#if DSP_NATIVE && defined(__OPTIMIZE__)
+#define DSP_ASM 1
+#else
+#define DSP_ASM 0
+#endif
+
 /* A helper the compiler must inline (each call site passes constants that select the code). */
 #define DSP_INLINE static inline __attribute__((always_inline))
 

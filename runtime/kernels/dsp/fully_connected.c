@@ -4,8 +4,8 @@
  * Four units at a time: per four inputs, one LDR and two SXTAB16 give the
  * input words with the input offset added ([x0, x2], [x1, x3]); each unit's
  * four weights are one LDR and two SXTB16 in the same order, and two SMLADs:
- * 23 instructions for 16 multiply-accumulates, in 13 registers, no scratch
- * and no weight sums (the offset is inside the products). Rows whose words
+ * 23 instructions for 16 multiply-accumulates, 13 live registers, no
+ * scratch and no weight sums (the offset is inside the products). Rows whose words
  * are not 4-byte aligned, short rows and the last depth % 4 inputs take a
  * plain loop. Output stage as the other dsp/ kernels (requant.h).
  *
@@ -27,45 +27,57 @@ enum { PATH_REF = 0, PATH_DSP = 1 };
  * acc0..3 += four rows (w0, w0 + stride, w1, w1 + stride) times the input
  * words at x, two groups of four per step, `pairs` steps.
  */
-#if DSP_NATIVE
-#define FC_GROUP_ASM                                                                               \
-    "ldr     %[t], [%[x]], #4\n\t"                                                                 \
-    "sxtab16 %[xa], %[off], %[t]\n\t"                                                              \
-    "sxtab16 %[xb], %[off], %[t], ror #8\n\t"                                                      \
-    "ldr     %[t], [%[w0], %[st]]\n\t"                                                             \
-    "sxtb16  %[wa], %[t]\n\t"                                                                      \
-    "sxtb16  %[t], %[t], ror #8\n\t"                                                               \
-    "smlad   %[a1], %[wa], %[xa], %[a1]\n\t"                                                       \
-    "smlad   %[a1], %[t], %[xb], %[a1]\n\t"                                                        \
-    "ldr     %[t], [%[w0]], #4\n\t"                                                                \
-    "sxtb16  %[wa], %[t]\n\t"                                                                      \
-    "sxtb16  %[t], %[t], ror #8\n\t"                                                               \
-    "smlad   %[a0], %[wa], %[xa], %[a0]\n\t"                                                       \
-    "smlad   %[a0], %[t], %[xb], %[a0]\n\t"                                                        \
-    "ldr     %[t], [%[w1], %[st]]\n\t"                                                             \
-    "sxtb16  %[wa], %[t]\n\t"                                                                      \
-    "sxtb16  %[t], %[t], ror #8\n\t"                                                               \
-    "smlad   %[a3], %[wa], %[xa], %[a3]\n\t"                                                       \
-    "smlad   %[a3], %[t], %[xb], %[a3]\n\t"                                                        \
-    "ldr     %[t], [%[w1]], #4\n\t"                                                                \
-    "sxtb16  %[wa], %[t]\n\t"                                                                      \
-    "sxtb16  %[t], %[t], ror #8\n\t"                                                               \
-    "smlad   %[a2], %[wa], %[xa], %[a2]\n\t"                                                       \
-    "smlad   %[a2], %[t], %[xb], %[a2]\n\t"
+#if DSP_ASM
+/* Two rows of one group: row (w + st) into acc A, row w into acc B, w advances. */
+#define FC_ROWS2(W, ST, XA, XB, A, B)                                                              \
+    do {                                                                                           \
+        uint32_t t_, wa_;                                                                          \
+        __asm__ volatile("ldr     %[t], [%[w], %[st]]\n\t"                                         \
+                         "sxtb16  %[wa], %[t]\n\t"                                                 \
+                         "sxtb16  %[t], %[t], ror #8\n\t"                                          \
+                         "smlad   %[a], %[wa], %[xa], %[a]\n\t"                                    \
+                         "smlad   %[a], %[t], %[xb], %[a]\n\t"                                     \
+                         "ldr     %[t], [%[w]], #4\n\t"                                            \
+                         "sxtb16  %[wa], %[t]\n\t"                                                 \
+                         "sxtb16  %[t], %[t], ror #8\n\t"                                          \
+                         "smlad   %[b], %[wa], %[xa], %[b]\n\t"                                    \
+                         "smlad   %[b], %[t], %[xb], %[b]\n\t"                                     \
+                         : [a] "+r"(A), [b] "+r"(B), [w] "+r"(W), [t] "=&r"(t_), [wa] "=&r"(wa_)   \
+                         : [st] "r"(ST), [xa] "r"(XA), [xb] "r"(XB));                              \
+    } while (0)
 
+/*
+ * acc0..3 += four rows (w0, w0 + stride, w1 = w0 + 2 stride, w1 + stride)
+ * times the input words at x, 2 * pairs groups of four. Each group: one LDR
+ * and two SXTAB16 for the input, then per row LDR, two SXTB16, two SMLAD;
+ * small assembly blocks (at most 8 registers each) that the compiler strings
+ * together, 13 values live in all.
+ */
 static void dot4(const int8_t *x, const int8_t *w0, int32_t stride, int32_t pairs, uint32_t off2,
                  int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     const int8_t *w1 = w0 + 2 * (size_t)stride;
-    for (int32_t i = 0; i < pairs; i++) {
-        uint32_t t, wa, xa, xb;
-        __asm__ volatile(FC_GROUP_ASM FC_GROUP_ASM
-                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
-                           [w0] "+r"(w0), [w1] "+r"(w1), [t] "=&r"(t), [wa] "=&r"(wa),
-                           [xa] "=&r"(xa), [xb] "=&r"(xb)
-                         : [st] "r"(stride), [off] "r"(off2));
-    }
+    const int8_t *end = x + (size_t)pairs * 8u;
+#define FC_INPUT(XA, XB)                                                                           \
+    do {                                                                                           \
+        uint32_t v_;                                                                               \
+        __asm__ volatile("ldr     %[v], [%[x]], #4\n\t"                                            \
+                         "sxtab16 %[xa], %[off], %[v]\n\t"                                         \
+                         "sxtab16 %[xb], %[off], %[v], ror #8\n\t"                                 \
+                         : [x] "+r"(x), [v] "=&r"(v_), [xa] "=&r"(XA), [xb] "=r"(XB)               \
+                         : [off] "r"(off2));                                                       \
+    } while (0)
+    do {
+        uint32_t xa, xb;
+        FC_INPUT(xa, xb);
+        FC_ROWS2(w0, stride, xa, xb, a1, a0);
+        FC_ROWS2(w1, stride, xa, xb, a3, a2);
+        FC_INPUT(xa, xb);
+        FC_ROWS2(w0, stride, xa, xb, a1, a0);
+        FC_ROWS2(w1, stride, xa, xb, a3, a2);
+    } while (x != end);
+#undef FC_INPUT
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
@@ -107,47 +119,44 @@ static inline int32_t dot_tail(const int8_t *x, const int8_t *w, int32_t from, i
     return acc;
 }
 
-/* The output stage of unit u (per-channel constants when quant_stride is 1). */
-static inline int8_t out_unit(const fc_params *p, int32_t u, int32_t acc, const dsp_chan *c,
-                              int kind)
-{
-    if (p->quant_stride == 0)
-        return dsp_out(acc, c, kind, p->act_min, p->act_max);
-    dsp_chan cu;
-    dsp_chan_fill(&cu, 1, &p->multiplier[u], &p->shift[u], 0, p->output_offset,
-                  kind != DSP_OUT_SLOW);
-    return dsp_out(acc, &cu, kind, p->act_min, p->act_max);
-}
-
-/* One input row; words = rows and input are 4-byte aligned. kind is a constant. */
+/* One input row; words = rows and input are 4-byte aligned. words and kind are constants. */
 DSP_INLINE void fc_row(const fc_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
                        int8_t *out, int words, int kind)
 {
-    const int32_t depth = p->depth, off = p->input_offset;
+    const int32_t depth = p->depth, off = p->input_offset, lo = p->act_min, hi = p->act_max;
     const uint32_t off2 = dsp_splat16(off);
     const int32_t groups = words ? depth >> 2 : 0, done = groups * 4;
-    dsp_chan c;
-    dsp_chan_fill(&c, 1, p->multiplier, p->shift, 0, p->output_offset, kind != DSP_OUT_SLOW);
+    const int32_t pairs = groups >> 1, quant_stride = p->quant_stride;
+    const int tail = (groups & 1) != 0 || done != depth; /* inputs the pairs loop leaves over */
+    const int fast = kind != DSP_OUT_SLOW;
+    dsp_chan c = dsp_chan_of(p->multiplier[0], p->shift[0], p->output_offset, fast);
     int32_t u = 0;
-    if (groups >= 2) {
-        const int32_t pairs = groups >> 1;
+    if (pairs > 0) {
         for (; u + 4 <= p->units; u += 4, w += 4 * (size_t)depth) {
-            int32_t acc[4];
-            for (int k = 0; k < 4; k++)
-                acc[k] = bias != NULL ? bias[u + k] : 0;
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (bias != NULL)
+                for (int k = 0; k < 4; k++)
+                    acc[k] = bias[u + k];
             dot4(x, w, depth, pairs, off2, acc);
             for (int k = 0; k < 4; k++) {
-                const int8_t *wk = w + (size_t)k * (size_t)depth;
-                int32_t a = dot1(x + pairs * 8, wk + pairs * 8, groups & 1, off2, acc[k]);
-                a = dot_tail(x, wk, done, depth, off, a);
-                out[u + k] = out_unit(p, u + k, a, &c, kind);
+                int32_t a = acc[k];
+                if (tail) {
+                    const int8_t *wk = w + (size_t)k * (size_t)depth;
+                    a = dot1(x + pairs * 8, wk + pairs * 8, groups & 1, off2, a);
+                    a = dot_tail(x, wk, done, depth, off, a);
+                }
+                if (quant_stride != 0)
+                    c = dsp_chan_of(p->multiplier[u + k], p->shift[u + k], p->output_offset, fast);
+                out[u + k] = dsp_out(a, &c, kind, lo, hi);
             }
         }
     }
     for (; u < p->units; u++, w += depth) {
         int32_t a = dot1(x, w, groups, off2, bias != NULL ? bias[u] : 0);
         a = dot_tail(x, w, done, depth, off, a);
-        out[u] = out_unit(p, u, a, &c, kind);
+        if (quant_stride != 0)
+            c = dsp_chan_of(p->multiplier[u], p->shift[u], p->output_offset, fast);
+        out[u] = dsp_out(a, &c, kind, lo, hi);
     }
 }
 

@@ -32,16 +32,6 @@ int64_t dsp_acc_bound(const int8_t *w, int32_t depth, int32_t step, int32_t bias
 void dsp_chan_fill(dsp_chan *t, int32_t n, const int32_t *mult, const int8_t *shift, int32_t stride,
                    int32_t zp, int fast)
 {
-    for (int32_t c = 0; c < n; c++, t++) {
-        int32_t s = shift[c * stride];
-        t->mult = mult[c * stride];
-        if (fast) {
-            int32_t e = -s;
-            t->right = e;
-            t->add = (int32_t)((1u << e) >> 1) + (int32_t)((uint32_t)zp << e);
-        } else {
-            t->right = s;
-            t->add = zp;
-        }
-    }
+    for (int32_t c = 0; c < n; c++)
+        t[c] = dsp_chan_of(mult[c * stride], shift[c * stride], zp, fast);
 }

@@ -49,6 +49,22 @@ typedef struct dsp_chan {
 /* Output stage kinds: fast form then SSAT #8, fast form then clamp, slow form then clamp. */
 enum { DSP_OUT_FAST_FULL = 0, DSP_OUT_FAST_CLAMP = 1, DSP_OUT_SLOW = 2 };
 
+/* One channel's constants (see dsp_chan_fill). */
+static inline dsp_chan dsp_chan_of(int32_t mult, int32_t shift, int32_t zp, int fast)
+{
+    dsp_chan c;
+    c.mult = mult;
+    if (fast) {
+        int32_t e = -shift;
+        c.right = e;
+        c.add = (int32_t)((1u << e) >> 1) + (int32_t)((uint32_t)zp << e);
+    } else {
+        c.right = shift;
+        c.add = zp;
+    }
+    return c;
+}
+
 /*
  * Fills n channels: multiplier mult[c * stride] and shift[c * stride]
  * (stride 0 repeats one per-tensor value), output zero point zp.
