@@ -60,8 +60,8 @@ int tmo_bytes_equal(const void *a, const void *b, size_t n)
     return 1;
 }
 
-tmo_err diag_set(tmo_diag *d, tmo_err err, tmo_where where, int32_t index, const char *field,
-                 const char *problem)
+tmo_err(diag_set)(tmo_diag *d, tmo_err err, tmo_where where, int32_t index, const char *field,
+                  const char *problem)
 {
     if (d != NULL) {
         tmo_diag_clear(d);

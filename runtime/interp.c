@@ -35,43 +35,48 @@ _Static_assert(TMO_MAX_TENSORS + TMO_MAX_OPS <= 32767, "planner indices must fit
 
 #define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((size_t)(a)-1))
 
-static const char *op_name(const tmo_op_info *op)
-{
-    return tmo_builtin_name(op->builtin);
-}
-
-static tmo_err op_fail(tmo_diag *d, const tmo_op_info *op, uint32_t i, tmo_err e, const char *field,
-                       const char *problem)
+static tmo_err(op_fail)(tmo_diag *d, const char *name, uint32_t i, tmo_err e, const char *field,
+                        const char *problem)
 {
     diag_set(d, e, TMO_AT_OPERATOR, (int32_t)i, field, problem);
     if (d != NULL)
-        d->op_name = op_name(op);
+        d->op_name = name;
     return e;
 }
+#define op_fail(d, name, i, e, field, problem) op_fail(d, name, i, e, field, TMO_DIAG_TEXT(problem))
 
-/* Generic checks every operator must pass before its kernel sees it. */
+/*
+ * Generic checks every operator must pass before its kernel sees it; *reg is
+ * its kernel. Operators outside the table are named by ops->name_of when the
+ * table has one (tmo_ops_all), else by their builtin code (diag value).
+ */
 static tmo_err check_op(const tmo_model *m, const tmo_op_table *ops, const tmo_op_info *op,
-                        uint32_t i, tmo_diag *d)
+                        uint32_t i, const tmo_op_reg **reg, tmo_diag *d)
 {
     if (op->builtin == 32) {
-        op_fail(d, op, i, TMO_EUNSUPPORTED, "operator", "custom operator not supported");
+        op_fail(d, "CUSTOM", i, TMO_EUNSUPPORTED, "operator", "custom operator not supported");
         if (d != NULL) {
             d->name = op->custom_name;
             d->name_len = op->custom_name_len;
         }
         return TMO_EUNSUPPORTED;
     }
-    if (tmo_op_find(ops, op->builtin) == NULL)
-        return op_fail(d, op, i, TMO_EUNSUPPORTED, "operator",
-                       "operator not supported by this build (or not in its op table)");
+    *reg = tmo_op_find(ops, op->builtin);
+    if (*reg == NULL) {
+        op_fail(d, ops->name_of != NULL ? ops->name_of(op->builtin) : NULL, i, TMO_EUNSUPPORTED,
+                "operator", "operator not supported by this build (or not in its op table)");
+        diag_value(d, op->builtin);
+        return TMO_EUNSUPPORTED;
+    }
+    const char *name = (*reg)->name;
     for (uint32_t o = 0; o < op->output_count; o++) {
         tmo_tensor_info t;
         if (tmo_model_tensor(m, (uint32_t)op->outputs[o], &t) != TMO_OK || t.data != NULL)
-            return op_fail(d, op, i, TMO_EBADMODEL, "operator.outputs",
+            return op_fail(d, name, i, TMO_EBADMODEL, "operator.outputs",
                            "output tensor has constant data");
         for (uint32_t k = 0; k < op->input_count; k++)
             if (op->inputs[k] == op->outputs[o])
-                return op_fail(d, op, i, TMO_EBADMODEL, "operator.outputs",
+                return op_fail(d, name, i, TMO_EBADMODEL, "operator.outputs",
                                "output tensor is also an input of the same operator");
     }
     return TMO_OK;
@@ -84,19 +89,23 @@ static tmo_err prepare_all(tmo_interp *it, const tmo_op_table *ops, tmo_prep *p,
         tmo_op_info op;
         tmo_err e = tmo_model_op(m, i, &op);
         if (e != TMO_OK)
-            return diag_set(d, TMO_EBADMODEL, TMO_AT_OPERATOR, (int32_t)i, "operator", "unreadable");
-        if ((e = check_op(m, ops, &op, i, d)) != TMO_OK)
+            return diag_set(d, TMO_EBADMODEL, TMO_AT_OPERATOR, (int32_t)i, "operator",
+                            "unreadable");
+        const tmo_op_reg *reg = NULL;
+        if ((e = check_op(m, ops, &op, i, &reg, d)) != TMO_OK)
             return e;
         p->op = &op;
+        p->op_name = reg->name;
         p->op_index = i;
         p->invoke = NULL;
         p->params = NULL;
         p->scratch_bytes = 0;
         p->alias_output = 0;
-        if ((e = tmo_op_find(ops, op.builtin)->prepare(p)) != TMO_OK)
+        if ((e = reg->prepare(p)) != TMO_OK)
             return e;
         if (p->invoke == NULL)
-            return op_fail(d, &op, i, TMO_ESTATE, "kernel", "prepare chose no invoke function");
+            return op_fail(d, reg->name, i, TMO_ESTATE, "kernel",
+                           "prepare chose no invoke function");
         it->nodes[i].invoke = p->invoke;
         it->nodes[i].params = p->params;
         it->nodes[i].scratch_bytes = p->scratch_bytes;
@@ -116,7 +125,15 @@ typedef struct {
     plan_item *items; /* tensors first, then one scratch item per operator */
     uint16_t *order;
     uint32_t n;
+    const tmo_op_table *ops; /* for operator names in errors */
 } plan_work;
+
+/* Name of a prepared operator (every one of them is in the table). */
+static const char *reg_name(const plan_work *w, const tmo_op_info *op)
+{
+    const tmo_op_reg *r = tmo_op_find(w->ops, op->builtin);
+    return r != NULL ? r->name : NULL;
+}
 
 static uint32_t alias_root(const tmo_interp *it, uint32_t t)
 {
@@ -157,7 +174,7 @@ static tmo_err collect_lifetimes(tmo_interp *it, plan_work *w, tmo_diag *d)
                 continue;
             plan_item *item = &w->items[alias_root(it, (uint32_t)op.inputs[k])];
             if (item->first < 0)
-                return op_fail(d, &op, i, TMO_EBADMODEL, "operator.inputs",
+                return op_fail(d, reg_name(w, &op), i, TMO_EBADMODEL, "operator.inputs",
                                "input tensor is read before any operator writes it");
             touch(item, (int32_t)i);
         }
@@ -188,8 +205,8 @@ static tmo_err size_items(tmo_interp *it, plan_work *w)
             continue; /* unused, constant or sharing another tensor's memory */
         tmo_model_tensor(it->model, t, &ti);
         /* Clamp, never truncate: a tensor over MAX_ARENA can not fit and fails as ENOSPC. */
-        item->size = ti.bytes > MAX_ARENA ? MAX_ARENA + 1u
-                                          : (uint32_t)ALIGN_UP(ti.bytes, TMO_TENSOR_ALIGN);
+        item->size =
+            ti.bytes > MAX_ARENA ? MAX_ARENA + 1u : (uint32_t)ALIGN_UP(ti.bytes, TMO_TENSOR_ALIGN);
         if (item->size == 0)
             item->size = TMO_TENSOR_ALIGN;
     }
@@ -229,7 +246,7 @@ static tmo_err check_single_writer(tmo_interp *it, plan_work *w, tmo_diag *d)
         tmo_model_op(m, i, &op);
         for (uint32_t k = 0; k < op.output_count; k++)
             if (w->items[op.outputs[k]].next++ != 0)
-                return op_fail(d, &op, i, TMO_EBADMODEL, "operator.outputs",
+                return op_fail(d, reg_name(w, &op), i, TMO_EBADMODEL, "operator.outputs",
                                "tensor is written more than once (or is a graph input)");
     }
     for (uint32_t i = 0; i < m->output_count; i++) {
@@ -241,10 +258,12 @@ static tmo_err check_single_writer(tmo_interp *it, plan_work *w, tmo_diag *d)
     return TMO_OK;
 }
 
-static tmo_err plan_arena(tmo_interp *it, size_t front, size_t arena_len, tmo_diag *d)
+static tmo_err plan_arena(tmo_interp *it, const tmo_op_table *ops, size_t front, size_t arena_len,
+                          tmo_diag *d)
 {
     const tmo_model *m = it->model;
     plan_work w;
+    w.ops = ops;
     w.n = m->tensor_count + m->op_count;
     size_t work_bytes = (size_t)w.n * (sizeof(plan_item) + sizeof(uint16_t));
     if (front + work_bytes + 8 > arena_len) {
@@ -337,7 +356,7 @@ tmo_err tmo_interp_init_ops(tmo_interp *it, const tmo_model *m, const tmo_op_tab
     p.used = loc_bytes + node_bytes;
     if ((e = prepare_all(it, ops, &p, d)) != TMO_OK)
         return e;
-    if ((e = plan_arena(it, ALIGN_UP(p.used, 8), arena_len, d)) != TMO_OK) {
+    if ((e = plan_arena(it, ops, ALIGN_UP(p.used, 8), arena_len, d)) != TMO_OK) {
         if (e == TMO_ENOSPC && d != NULL && d->has_value)
             d->value += (int64_t)skew;
         return e;

@@ -34,6 +34,24 @@
 #endif
 
 /*
+ * 1: the kernels run float32 models as well as int8 ones. 0: float32 tensors
+ * are refused at load (TMO_EUNSUPPORTED) and no float32 kernel is linked: an
+ * int8-only firmware saves their code (about 4.5 KB for KWS on Cortex-M4 -Os).
+ */
+#ifndef TMO_FLOAT_KERNELS
+#define TMO_FLOAT_KERNELS 1
+#endif
+
+/*
+ * 1: errors carry a sentence saying what is wrong (tmo_diag.problem). 0: the
+ * sentences are left out of the build (about 3 KB for an inference-only
+ * Cortex-M firmware); errors keep their code, place, field and values.
+ */
+#ifndef TMO_DIAG_MESSAGES
+#define TMO_DIAG_MESSAGES 1
+#endif
+
+/*
  * Alignment of every tensor placed in the arena. 4 is enough for the portable
  * kernels (int32 and float32 data); SIMD ports may raise it.
  */

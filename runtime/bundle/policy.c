@@ -86,7 +86,9 @@ static tmo_err check_target(const tmo_bundle_manifest *m, const tmo_bundle_caps 
                      "operator not supported by this runtime");
             diag_value(diag, code);
             if (diag != NULL)
-                diag->op_name = tmo_builtin_name(code);
+                diag->op_name = caps->ops == NULL            ? tmo_builtin_name(code)
+                                : caps->ops->name_of != NULL ? caps->ops->name_of(code)
+                                                             : NULL;
             return TMO_ETARGET;
         }
     }

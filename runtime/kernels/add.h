@@ -29,7 +29,7 @@ typedef struct add_params {
 
 /* Elements of output from which the table-driven int8 variant pays off. */
 #define ADD_TABLE_MIN_COUNT 1024u
-#define ADD_TABLE_BYTES (2u * 256u * sizeof(int32_t))
+#define ADD_TABLE_BYTES (256u * sizeof(int32_t))
 
 void add_s8_ref(const tmo_exec *x, const void *params, void *scratch);
 void add_s8_opt(const tmo_exec *x, const void *params, void *scratch);

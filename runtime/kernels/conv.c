@@ -235,6 +235,8 @@ tmo_err conv_prepare(tmo_prep *p)
             return e;
         return KERNEL_PICK(conv_s8_setup)(p, cp);
     }
+    if (!TMO_FLOAT_KERNELS)
+        return prep_no_float(p);
     if ((e = conv_prep_float(p, o.activation, cp)) != TMO_OK)
         return e;
     return KERNEL_PICK(conv_f32_setup)(p, cp);

@@ -129,5 +129,7 @@ tmo_err fc_prepare(tmo_prep *p)
         return e;
     if (in.type == TMO_INT8)
         return prepare_s8(p, &in, &w, &bias, has_bias, &out, activation, fc);
+    if (!TMO_FLOAT_KERNELS)
+        return prep_no_float(p);
     return prepare_f32(p, &w, &bias, has_bias, &out, activation, fc);
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../diag.h"
+#include "tinymlops/config.h"
 #include "tinymlops/interp.h"
 #include "tinymlops/model.h"
 #include "tinymlops/ops.h"
@@ -61,6 +63,7 @@ typedef struct tmo_node {
 typedef struct tmo_prep {
     const tmo_model *m;
     const tmo_op_info *op;
+    const char *op_name; /* the operator's registered name, for errors */
     uint32_t op_index;
     tmo_diag *diag;
     /* persistent allocator (bump, 8-byte aligned) */
@@ -82,11 +85,14 @@ typedef tmo_err (*tmo_prepare_fn)(tmo_prep *p);
 void *prep_alloc(tmo_prep *p, size_t bytes);
 
 /* Records an error about this operator and returns err. */
-tmo_err prep_fail(tmo_prep *p, tmo_err err, const char *field, const char *problem);
+tmo_err(prep_fail)(tmo_prep *p, tmo_err err, const char *field, const char *problem);
+#define prep_fail(p, err, field, problem) prep_fail(p, err, field, TMO_DIAG_TEXT(problem))
 
 /* Same, with the offending value and the limit it broke. */
-tmo_err prep_fail_value(tmo_prep *p, tmo_err err, const char *field, const char *problem,
-                        int64_t value, int64_t limit);
+tmo_err(prep_fail_value)(tmo_prep *p, tmo_err err, const char *field, const char *problem,
+                         int64_t value, int64_t limit);
+#define prep_fail_value(p, err, field, problem, value, limit)                                    \
+    prep_fail_value(p, err, field, TMO_DIAG_TEXT(problem), value, limit)
 
 /*
  * Tensor of input/output slot i. Fails when the slot does not exist or the
@@ -105,6 +111,14 @@ tmo_err prep_type(tmo_prep *p, const tmo_tensor_info *t, const char *which, int3
 /* Requires tensor `t` to have the same type (and for int8 a usable scale). */
 tmo_err prep_same_type(tmo_prep *p, const tmo_tensor_info *a, const tmo_tensor_info *b,
                        const char *which);
+
+/*
+ * Fails with EUNSUPPORTED: float32 kernels are left out of this build. Each
+ * prepare's float path starts with `if (!TMO_FLOAT_KERNELS) return
+ * prep_no_float(p);`, a constant condition, so the compiler drops the path
+ * and nothing references the float kernels.
+ */
+tmo_err prep_no_float(tmo_prep *p);
 
 /* Requires per-tensor quantization with a positive scale (int8 tensors). */
 tmo_err prep_quantized(tmo_prep *p, const tmo_tensor_info *t, const char *which);

@@ -3,6 +3,7 @@
  * it (tmo_interp_init, tmo_interp_supports) links all kernels; a firmware
  * that passes its own table to tmo_interp_init_ops does not.
  */
+#include "tinymlops/model.h"
 #include "tinymlops/ops.h"
 
 #define PTR_(name) &tmo_op_##name,
@@ -13,4 +14,4 @@ static const tmo_op_reg *const all[] = {
 };
 #undef X
 
-const tmo_op_table tmo_ops_all = TMO_OP_TABLE(all);
+const tmo_op_table tmo_ops_all = {all, (uint32_t)(sizeof all / sizeof all[0]), tmo_builtin_name};

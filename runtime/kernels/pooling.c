@@ -157,6 +157,8 @@ static tmo_err pool_prepare(tmo_prep *p, int is_max, tmo_invoke_fn f32)
             return e;
         return KERNEL_PICK(pool_s8_setup)(p, pp, is_max);
     }
+    if (!TMO_FLOAT_KERNELS)
+        return prep_no_float(p);
     if ((e = float_activation_range(p, o.activation, &pp->fact_min, &pp->fact_max)) != TMO_OK)
         return e;
     p->invoke = f32;
@@ -165,10 +167,10 @@ static tmo_err pool_prepare(tmo_prep *p, int is_max, tmo_invoke_fn f32)
 
 tmo_err avgpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, 0, avgpool_f32_ref);
+    return pool_prepare(p, 0, TMO_FLOAT_KERNELS ? avgpool_f32_ref : NULL);
 }
 
 tmo_err maxpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, 1, maxpool_f32_ref);
+    return pool_prepare(p, 1, TMO_FLOAT_KERNELS ? maxpool_f32_ref : NULL);
 }

@@ -19,15 +19,15 @@ void *prep_alloc(tmo_prep *p, size_t bytes)
     return p->mem + at;
 }
 
-tmo_err prep_fail(tmo_prep *p, tmo_err err, const char *field, const char *problem)
+tmo_err(prep_fail)(tmo_prep *p, tmo_err err, const char *field, const char *problem)
 {
     diag_set(p->diag, err, TMO_AT_OPERATOR, (int32_t)p->op_index, field, problem);
     if (p->diag != NULL)
-        p->diag->op_name = tmo_builtin_name(p->op->builtin);
+        p->diag->op_name = p->op_name;
     return err;
 }
 
-tmo_err prep_fail_value(tmo_prep *p, tmo_err err, const char *field, const char *problem,
+tmo_err(prep_fail_value)(tmo_prep *p, tmo_err err, const char *field, const char *problem,
                         int64_t value, int64_t limit)
 {
     prep_fail(p, err, field, problem);
@@ -130,4 +130,10 @@ tmo_err prep_options(tmo_prep *p, uint8_t expected)
                                "options table of the wrong type for this operator",
                                p->op->options_type, expected);
     return TMO_OK;
+}
+
+tmo_err prep_no_float(tmo_prep *p)
+{
+    return prep_fail(p, TMO_EUNSUPPORTED, "input",
+                     "float32 kernels are not in this build (TMO_FLOAT_KERNELS=0)");
 }

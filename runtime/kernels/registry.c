@@ -9,8 +9,8 @@
 
 #include "ops.h"
 
-/* X(3, conv_prepare) -> const tmo_op_reg tmo_op_CONV_2D = {3, conv_prepare}; */
-#define REG_(name, code, fn) const tmo_op_reg tmo_op_##name = {code, fn};
+/* X(3, conv_prepare) -> const tmo_op_reg tmo_op_CONV_2D = {3, "CONV_2D", conv_prepare}; */
+#define REG_(name, code, fn) const tmo_op_reg tmo_op_##name = {code, #name, fn};
 #define REG(name, code, fn) REG_(name, code, fn)
 #define X(code, fn) REG(TMO_BUILTIN_NAME_##code, code, fn)
 #include "ops.def"

@@ -88,6 +88,8 @@ tmo_err softmax_prepare(tmo_prep *p)
     p->params = sp;
     if (in.type == TMO_INT8)
         return prepare_s8(p, &in, &out, beta, sp);
+    if (!TMO_FLOAT_KERNELS)
+        return prep_no_float(p);
     if ((e = prep_type(p, &out, "output", TMO_FLOAT32, TMO_FLOAT32)) != TMO_OK)
         return e;
     sp->beta = beta;

@@ -43,10 +43,11 @@ size_t tmo_type_size(int32_t type)
     }
 }
 
-static tmo_err bad(tmo_diag *d, tmo_where w, int32_t i, const char *field, const char *problem)
+static tmo_err(bad)(tmo_diag *d, tmo_where w, int32_t i, const char *field, const char *problem)
 {
     return diag_set(d, TMO_EBADMODEL, w, i, field, problem);
 }
+#define bad(d, w, i, field, problem) bad(d, w, i, field, TMO_DIAG_TEXT(problem))
 
 static tmo_err subgraph_table(const tmo_model *m, fb_table *sg)
 {

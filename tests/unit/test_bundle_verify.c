@@ -300,6 +300,10 @@ static void target_requirements(void **state)
     F.caps.ops = &other_table;
     assert_int_equal(run(&env, b, len, &d, NULL), TMO_ETARGET);
     assert_string_equal(d.field, "target.ops");
+    assert_null(d.op_name); /* the table has no name_of: the code tells which */
+    assert_int_equal(d.value, op.builtin);
+    other_table.name_of = tmo_builtin_name;
+    assert_int_equal(run(&env, b, len, &d, NULL), TMO_ETARGET);
     assert_string_equal(d.op_name, tmo_builtin_name(op.builtin));
     F.caps.ops = &with_table;
     assert_int_equal(run(&env, b, len, &d, NULL), TMO_OK);

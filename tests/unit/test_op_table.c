@@ -118,14 +118,23 @@ static void named_table_runs_and_refuses(void **state)
      * y = relu([0.625, 5]) */
     assert_true(with_fc[0] == 0.625f && with_fc[1] == 5.0f);
 
-    /* A table without FULLY_CONNECTED: refused at init, naming operator 0. */
+    /* A table without FULLY_CONNECTED: refused at init, naming operator 0 by its code... */
     const tmo_op_reg *conv_only[] = {TMO_OP(CONV_2D), NULL};
-    const tmo_op_table conv = TMO_OP_TABLE(conv_only);
+    tmo_op_table conv = TMO_OP_TABLE(conv_only);
     assert_int_equal(tmo_interp_init_ops(&it, &m, &conv, arena, sizeof arena, &d),
                      TMO_EUNSUPPORTED);
     assert_int_equal(d.where, TMO_AT_OPERATOR);
     assert_int_equal(d.index, 0);
+    assert_null(d.op_name);
+    assert_true(d.has_value);
+    assert_int_equal(d.value, TMO_BUILTIN_FULLY_CONNECTED);
+    /* ...and by name when the table can name operators. */
+    conv.name_of = tmo_builtin_name;
+    assert_int_equal(tmo_interp_init_ops(&it, &m, &conv, arena, sizeof arena, &d),
+                     TMO_EUNSUPPORTED);
     assert_string_equal(d.op_name, "FULLY_CONNECTED");
+    /* Errors raised inside a kernel's prepare carry the registration's name. */
+    assert_string_equal(TMO_OP(FULLY_CONNECTED)->name, "FULLY_CONNECTED");
     assert_int_equal(tmo_interp_invoke(&it), TMO_ESTATE);
     assert_int_equal(tmo_interp_init_ops(&it, &m, NULL, arena, sizeof arena, &d), TMO_EINVAL);
     free(bytes);
