@@ -21,11 +21,15 @@ typedef struct pool_params {
 } pool_params;
 
 /*
- * Last step of the int8 prepare: picks the invoke function (and scratch) of
- * the kernel set for AVERAGE_POOL_2D (is_max 0) or MAX_POOL_2D (is_max 1).
+ * Last step of the int8 prepare: picks the invoke function of the kernel
+ * set. One function per operator, so a firmware that links only one of the
+ * two operators links only its kernels.
  */
-tmo_err pool_s8_setup_ref(tmo_prep *p, pool_params *pp, int is_max);
-tmo_err pool_s8_setup_opt(tmo_prep *p, pool_params *pp, int is_max);
+typedef tmo_err (*pool_setup_fn)(tmo_prep *p, pool_params *pp);
+tmo_err avgpool_s8_setup_ref(tmo_prep *p, pool_params *pp);
+tmo_err avgpool_s8_setup_opt(tmo_prep *p, pool_params *pp);
+tmo_err maxpool_s8_setup_ref(tmo_prep *p, pool_params *pp);
+tmo_err maxpool_s8_setup_opt(tmo_prep *p, pool_params *pp);
 
 void avgpool_s8_ref(const tmo_exec *x, const void *params, void *scratch);
 void avgpool_f32_ref(const tmo_exec *x, const void *params, void *scratch);

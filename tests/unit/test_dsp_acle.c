@@ -219,10 +219,10 @@ static void fast_output_stage_is_tflite(void **state)
         assert_true(dsp_rq_scale_ok(&m, &s8, 0, 1));
         int32_t lo = -128 + (int32_t)(rnd32() % 64u), hi = 127 - (int32_t)(rnd32() % 64u);
         if (tflm_out(acc, m, -e, zp, -128, 127) !=
-            (int32_t)dsp_out(acc, &c, DSP_OUT_FAST_FULL, -128, 127))
+            (int32_t)dsp_out(acc, &c, DSP_OUT_FULL, 1, -128, 127))
             fail_msg("fast form: acc %d m %d e %d zp %d", acc, m, e, zp);
         assert_int_equal(tflm_out(acc, m, -e, zp, lo, hi),
-                         dsp_out(acc, &c, DSP_OUT_FAST_CLAMP, lo, hi));
+                         dsp_out(acc, &c, DSP_OUT_ANY, 1, lo, hi));
     }
 }
 
@@ -239,8 +239,39 @@ static void slow_output_stage_is_tflite(void **state)
         dsp_chan c;
         dsp_chan_fill(&c, 1, &m, &s8, 0, zp, 0);
         if (tflm_out(acc, m, shift, zp, -128, 127) !=
-            (int32_t)dsp_out(acc, &c, DSP_OUT_SLOW, -128, 127))
+            (int32_t)dsp_out(acc, &c, DSP_OUT_ANY, 0, -128, 127))
             fail_msg("slow form: acc %d m %d shift %d zp %d", acc, m, shift, zp);
+    }
+}
+
+/* Four outputs packed into a word (depthwise stores) equal four single outputs. */
+static void packed_outputs(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 50000; i++) {
+        dsp_chan c[4];
+        int32_t a[4];
+        int fast = i % 4 != 0;
+        for (int k = 0; k < 4; k++) {
+            int32_t m = (int32_t)((1u << 30) + 1u + rnd32() % ((1u << 30) - 1u));
+            int8_t s8 = (int8_t)(fast ? -(1 + (int)(rnd32() % DSP_RQ_MAX_RIGHT))
+                                      : (int)(rnd32() % 40u) - 31);
+            c[k] = dsp_chan_of(m, s8, (int32_t)(rnd32() % 256u) - 128, fast);
+            a[k] = fast ? (int32_t)(rnd32() % (1u << 31)) - (1 << 30) + 1 : (int32_t)rnd32();
+        }
+        int32_t lo = -128 + (int32_t)(rnd32() % 100u),
+                hi = lo + (int32_t)(rnd32() % (unsigned)(128 - lo));
+        uint32_t w =
+            dsp_out4(a[0], a[1], a[2], a[3], c, DSP_OUT_ANY, fast, dsp_splat8(lo), dsp_splat8(hi));
+        for (int k = 0; k < 4; k++)
+            assert_int_equal((int8_t)(uint8_t)(w >> (8 * k)),
+                             dsp_out(a[k], &c[k], DSP_OUT_ANY, fast, lo, hi));
+        if (fast) {
+            w = dsp_out4(a[0], a[1], a[2], a[3], c, DSP_OUT_FULL, 1, 0, 0);
+            for (int k = 0; k < 4; k++)
+                assert_int_equal((int8_t)(uint8_t)(w >> (8 * k)),
+                                 dsp_out(a[k], &c[k], DSP_OUT_FULL, 1, -128, 127));
+        }
     }
 }
 
@@ -271,6 +302,7 @@ int main(void)
         cmocka_unit_test(saturation),
         cmocka_unit_test(fast_output_stage_is_tflite),
         cmocka_unit_test(slow_output_stage_is_tflite),
+        cmocka_unit_test(packed_outputs),
         cmocka_unit_test(fast_form_conditions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

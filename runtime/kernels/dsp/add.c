@@ -47,50 +47,53 @@ typedef struct add_consts {
     in_stage in1, in2;
     dsp_chan out;
     int32_t lo, hi;
+    int m1, m2; /* input modes */
 } add_consts;
 
 /*
- * n outputs from a and b; both walk (same shapes, the common case) unless
- * steps says otherwise (0 repeats one element: broadcasting). Modes and
- * full (activation range = int8: a plain SSAT) are constants.
+ * n outputs from a and b with steps sa, sb (1 walks, 0 repeats one element:
+ * broadcasting); m1, m2 are the input modes, constants in the contiguous
+ * rows (both steps 1, the common case) that get their own copies.
  */
 DSP_INLINE void add_row(const add_consts *k, const int8_t *a, const int8_t *b, int8_t *out,
-                        int32_t n, int32_t sa, int32_t sb, int m1, int m2, int full)
+                        int32_t n, int32_t sa, int32_t sb, int m1, int m2)
 {
     const int32_t lo = k->lo, hi = k->hi;
     for (int32_t i = 0; i < n; i++, a += sa, b += sb) {
         int32_t sum = scale_in(*a, &k->in1, m1) + scale_in(*b, &k->in2, m2);
-        int32_t v = dsp_rq_fast(sum, &k->out);
-        out[i] = full ? (int8_t)__ssat(v, 8) : dsp_clamp(v, lo, hi);
+        out[i] = dsp_clamp(dsp_rq_fast(sum, &k->out), lo, hi);
     }
 }
 
 typedef void (*add_rows_fn)(const add_consts *k, const int8_t *a, const int8_t *b, int8_t *out,
                             int32_t n, int32_t sa, int32_t sb);
 
-#define ADD_ROWS(NAME, M1, M2, FULL)                                                               \
+#define ADD_ROWS(NAME, M1, M2)                                                                     \
     static void NAME(const add_consts *k, const int8_t *a, const int8_t *b, int8_t *out,           \
                      int32_t n, int32_t sa, int32_t sb)                                            \
     {                                                                                              \
-        if (sa == 1 && sb == 1)                                                                    \
-            add_row(k, a, b, out, n, 1, 1, M1, M2, FULL);                                          \
-        else                                                                                       \
-            add_row(k, a, b, out, n, sa, sb, M1, M2, FULL);                                        \
+        (void)sa;                                                                                  \
+        (void)sb;                                                                                  \
+        add_row(k, a, b, out, n, 1, 1, M1, M2);                                                    \
     }
-ADD_ROWS(rows_ff, IN_FAST, IN_FAST, 0)
-ADD_ROWS(rows_fp, IN_FAST, IN_POW2, 0)
-ADD_ROWS(rows_pf, IN_POW2, IN_FAST, 0)
-ADD_ROWS(rows_pp, IN_POW2, IN_POW2, 0)
-ADD_ROWS(rows_ff_full, IN_FAST, IN_FAST, 1)
-ADD_ROWS(rows_fp_full, IN_FAST, IN_POW2, 1)
-ADD_ROWS(rows_pf_full, IN_POW2, IN_FAST, 1)
-ADD_ROWS(rows_pp_full, IN_POW2, IN_POW2, 1)
+ADD_ROWS(rows_ff, IN_FAST, IN_FAST)
+ADD_ROWS(rows_fp, IN_FAST, IN_POW2)
+ADD_ROWS(rows_pf, IN_POW2, IN_FAST)
+ADD_ROWS(rows_pp, IN_POW2, IN_POW2)
 
-/* [full][m1][m2] */
-static const add_rows_fn add_rows[2][2][2] = {
-    {{rows_ff, rows_fp}, {rows_pf, rows_pp}},
-    {{rows_ff_full, rows_fp_full}, {rows_pf_full, rows_pp_full}},
-};
+/* Broadcast rows: one copy with the modes read at run time. */
+static void rows_broadcast(const add_consts *k, const int8_t *a, const int8_t *b, int8_t *out,
+                           int32_t n, int32_t sa, int32_t sb)
+{
+    const int32_t lo = k->lo, hi = k->hi;
+    for (int32_t i = 0; i < n; i++, a += sa, b += sb) {
+        int32_t sum = scale_in(*a, &k->in1, k->m1) + scale_in(*b, &k->in2, k->m2);
+        out[i] = dsp_clamp(dsp_rq_fast(sum, &k->out), lo, hi);
+    }
+}
+
+/* [m1][m2] */
+static const add_rows_fn add_rows[2][2] = {{rows_ff, rows_fp}, {rows_pf, rows_pp}};
 
 /* The input stage for (multiplier, shift, offset) and its mode. */
 static int in_stage_of(int32_t multiplier, int32_t shift, int32_t offset, in_stage *st)
@@ -117,14 +120,14 @@ void add_s8_opt(const tmo_exec *x, const void *params, void *scratch)
     const int8_t *in2 = exec_tensor(x, p->in2);
     int8_t *out = exec_tensor(x, p->output);
     add_consts k;
-    int m1 = in_stage_of(p->in1_multiplier, p->in1_shift, p->in1_offset, &k.in1);
-    int m2 = in_stage_of(p->in2_multiplier, p->in2_shift, p->in2_offset, &k.in2);
+    k.m1 = in_stage_of(p->in1_multiplier, p->in1_shift, p->in1_offset, &k.in1);
+    k.m2 = in_stage_of(p->in2_multiplier, p->in2_shift, p->in2_offset, &k.in2);
     int8_t out_shift = (int8_t)p->out_shift;
     dsp_chan_fill(&k.out, 1, &p->out_multiplier, &out_shift, 0, p->out_offset, 1);
     k.lo = p->act_min;
     k.hi = p->act_max;
-    const add_rows_fn rows = add_rows[k.lo == -128 && k.hi == 127][m1][m2];
     const bcast_plan *plan = &p->plan;
+    const add_rows_fn rows = plan->inner_a && plan->inner_b ? add_rows[k.m1][k.m2] : rows_broadcast;
     bcast_iter it;
     bcast_begin(&it);
     for (uint32_t r = 0; r < plan->rows; r++) {

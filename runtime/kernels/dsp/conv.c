@@ -7,16 +7,12 @@
 
 enum { PATH_REF = 0, PATH_ENGINE = 1 };
 
-/* Largest |input offset| for which x + offset fits the engine's int16 patch. */
-#define MAX_INPUT_OFFSET (32767 - 128)
-
 void conv_s8_opt(const tmo_exec *x, const void *params, void *scratch)
 {
     const conv_params *p = params;
     dsp_conv_args a;
     a.in = exec_tensor(x, p->input);
     a.filter = exec_tensor(x, p->filter);
-    a.filter_stride = 0;
     a.bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
     a.out = exec_tensor(x, p->output);
     a.scratch = scratch;
@@ -34,8 +30,8 @@ static const void *constant(tmo_prep *p, uint16_t t)
 
 tmo_err conv_s8_setup_opt(tmo_prep *p, conv_params *cp)
 {
-    if (cp->groups != 1 || cp->input_offset > MAX_INPUT_OFFSET ||
-        cp->input_offset < -MAX_INPUT_OFFSET) {
+    /* The engine gathers windows padded with the input zero point: it must be an int8 value. */
+    if (cp->groups != 1 || cp->input_offset > 128 || cp->input_offset < -127) {
         cp->dsp_path = PATH_REF;
         return conv_s8_setup_ref(p, cp);
     }
@@ -43,6 +39,10 @@ tmo_err conv_s8_setup_opt(tmo_prep *p, conv_params *cp)
     const int32_t depth = dsp_conv_depth(cp);
     dsp_conv_plan(cp, constant(p, cp->filter), depth, 1, bias,
                   cp->bias == CONV_NO_TENSOR || bias != NULL);
+    if (!dsp_conv_supported(cp)) {
+        cp->dsp_path = PATH_REF;
+        return conv_s8_setup_ref(p, cp);
+    }
     uint64_t bytes = dsp_conv_scratch_bytes(cp);
     if (bytes > 0x3fffffffu)
         return prep_fail(p, TMO_EUNSUPPORTED, "filter", "filter too large for the scratch buffer");

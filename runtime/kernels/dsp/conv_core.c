@@ -15,7 +15,7 @@
 #include "dsp.h"
 #include "requant.h"
 
-enum { GATHER_WORDS = 0, GATHER_BYTES = 1, GATHER_TAPS = 2 };
+enum { GATHER_WORDS = 0, GATHER_BYTES = 1 };
 
 /* Position of tap r (0..3) of a group inside its two patch words. */
 static inline int32_t slot_of(int32_t r)
@@ -114,30 +114,6 @@ static void gather_bytes(const conv_params *p, const int8_t *in_b, int32_t oy, i
     }
 }
 
-/* The same for any depth and zero point, one tap at a time (slow; odd models only). */
-static void gather_taps(const conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox,
-                        int16_t *col, int32_t s, int32_t off)
-{
-    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-    const int32_t depth4 = dsp_conv_depth4(p);
-    int16_t *base = col + s * 4;
-    int32_t j = 0;
-    for (int32_t ky = 0; ky < p->k_h; ky++) {
-        const int32_t iy = y0 + ky * p->dil_h;
-        const int row_in = iy >= 0 && iy < p->in_h;
-        for (int32_t kx = 0; kx < p->k_w; kx++) {
-            const int32_t ix = x0 + kx * p->dil_w;
-            const int8_t *src = NULL;
-            if (row_in && ix >= 0 && ix < p->in_w)
-                src = in_b + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c;
-            for (int32_t c = 0; c < p->in_c; c++, j++)
-                base[(j >> 2) * 16 + slot_of(j & 3)] = (int16_t)(src != NULL ? src[c] + off : 0);
-        }
-    }
-    for (; j < depth4; j++)
-        base[(j >> 2) * 16 + slot_of(j & 3)] = 0;
-}
-
 /*
  * One group of four taps for four pixels: filter word at w (then w += 4),
  * patch words from c + OFF. On the target the dot product is written out
@@ -203,26 +179,13 @@ static void gather_taps(const conv_params *p, const int8_t *in_b, int32_t oy, in
     } while (0)
 #endif
 
-/* One pixel (slot at col) of one filter row. */
-static inline int32_t dot_one(const int16_t *col, const int8_t *w, int32_t groups, int32_t acc)
-{
-    for (int32_t g = 0; g < groups; g++, w += 4, col += 16) {
-        uint32_t ww = dsp_load32(w);
-        acc = __smlad(__sxtb16(ww), dsp_load32(col), acc);
-        acc = __smlad(dsp_sxtb16_ror8(ww), dsp_load32(col + 2), acc);
-    }
-    return acc;
-}
-
 /*
- * Filter rows as the engine reads them: row oc at rows + oc * stride,
+ * Filter rows as the engine reads them: row oc at rows + oc * row_stride,
  * 4-byte aligned and zero-padded to depth4. Either the model's filter in
- * place (aligned rows), or a repacked copy in scratch made once per invoke
- * (small filters), or one row at a time (stride 0: copied before each use).
+ * place (aligned rows) or a copy in scratch made once per invoke, for
+ * filters up to REPACK_MAX_BYTES (first layers: depth 27 = 3x3x3, 9, 75...);
+ * larger filters with unaligned rows run the reference loop.
  */
-enum { ROWS_IN_PLACE = 0, ROWS_REPACKED = 1, ROWS_ONE_BY_ONE = 2 };
-
-/* Largest filter repacked whole into scratch; bigger unaligned filters go row by row. */
 #define REPACK_MAX_BYTES 8192u
 
 /* What one block of pixels needs. */
@@ -235,74 +198,66 @@ typedef struct block {
     int32_t bias_step;
     int32_t groups, out_c;
     int32_t lo, hi;
+    int fast; /* the fast output stage is exact (DSP_OUT_ANY picks per layer) */
 } block;
 
 static const int32_t no_bias = 0;
 
 /*
- * Channels [0, count) of b over three or four pixels (slot 3 holds zeros
- * when three), outputs at out + oc + s * out_c; kind is a constant.
+ * Channels [0, count) of b over n (1..4) pixels (unused slots hold zeros),
+ * outputs at out + oc + s * out_c; kind is a constant.
  */
 DSP_INLINE void filters4(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
                          int32_t count, int32_t n, int8_t *out, int kind)
 {
     const int32_t groups = b->groups, stride = b->out_c, w_stride = b->row_stride;
     const int32_t lo = b->lo, hi = b->hi, bias_step = b->bias_step;
+    const int fast = b->fast;
     const int16_t *col = b->col;
     for (int32_t oc = 0; oc < count; oc++, ch++, out++, w += w_stride, bias += bias_step) {
         const dsp_chan c = *ch;
         int32_t a0 = *bias, a1 = a0, a2 = a0, a3 = a0;
         DOT_BLOCK4(col, w, groups, a0, a1, a2, a3);
-        int8_t o0 = dsp_out(a0, &c, kind, lo, hi), o1 = dsp_out(a1, &c, kind, lo, hi);
-        int8_t o2 = dsp_out(a2, &c, kind, lo, hi), o3 = dsp_out(a3, &c, kind, lo, hi);
+        int8_t o0 = dsp_out(a0, &c, kind, fast, lo, hi), o1 = dsp_out(a1, &c, kind, fast, lo, hi);
+        int8_t o2 = dsp_out(a2, &c, kind, fast, lo, hi), o3 = dsp_out(a3, &c, kind, fast, lo, hi);
         out[0] = o0;
-        out[stride] = o1;
-        out[2 * stride] = o2;
-        if (n == 4)
+        if (n == 4) {
+            out[stride] = o1;
+            out[2 * stride] = o2;
             out[3 * stride] = o3;
+        } else if (n > 1) { /* the last block of a layer */
+            out[stride] = o1;
+            if (n > 2)
+                out[2 * stride] = o2;
+        }
     }
 }
 
-static void filters4_fast_full(const block *b, const int8_t *w, const dsp_chan *ch,
-                               const int32_t *bias, int32_t count, int32_t n, int8_t *out)
+#if !defined(__OPTIMIZE_SIZE__)
+DSP_HOT void filters4_full(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
+                           int32_t count, int32_t n, int8_t *out)
 {
-    filters4(b, w, ch, bias, count, n, out, DSP_OUT_FAST_FULL);
+    filters4(b, w, ch, bias, count, n, out, DSP_OUT_FULL);
 }
+#endif
 
-static void filters4_fast_clamp(const block *b, const int8_t *w, const dsp_chan *ch,
-                                const int32_t *bias, int32_t count, int32_t n, int8_t *out)
-{
-    filters4(b, w, ch, bias, count, n, out, DSP_OUT_FAST_CLAMP);
-}
-
-static void filters4_slow(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
+DSP_HOT void filters4_any(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
                           int32_t count, int32_t n, int8_t *out)
 {
-    filters4(b, w, ch, bias, count, n, out, DSP_OUT_SLOW);
+    filters4(b, w, ch, bias, count, n, out, DSP_OUT_ANY);
 }
 
-/* Channels [0, count) over one or two pixels. */
-static void filters_few(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
-                        int32_t count, int32_t n, int8_t *out, int kind)
+/* Every filter over the n (1..4) gathered pixels. */
+static void filters(const block *b, int32_t n, int8_t *out, int kind)
 {
-    for (int32_t oc = 0; oc < count; oc++, ch++, out++, w += b->row_stride, bias += b->bias_step)
-        for (int32_t s = 0; s < n; s++)
-            out[s * b->out_c] =
-                dsp_out(dot_one(b->col + s * 4, w, b->groups, *bias), ch, kind, b->lo, b->hi);
-}
-
-/* Channels [0, count) from filter rows w over the n gathered pixels. */
-static void filters_run(const block *b, const int8_t *w, const dsp_chan *ch, const int32_t *bias,
-                        int32_t count, int32_t n, int8_t *out, int kind)
-{
-    if (n < 3)
-        filters_few(b, w, ch, bias, count, n, out, kind);
-    else if (kind == DSP_OUT_FAST_FULL)
-        filters4_fast_full(b, w, ch, bias, count, n, out);
-    else if (kind == DSP_OUT_FAST_CLAMP)
-        filters4_fast_clamp(b, w, ch, bias, count, n, out);
-    else
-        filters4_slow(b, w, ch, bias, count, n, out);
+    (void)kind;
+#if !defined(__OPTIMIZE_SIZE__) /* -Os: one copy of the loop (the clamp costs 4 instructions) */
+    if (kind == DSP_OUT_FULL) {
+        filters4_full(b, b->rows, b->chan, b->bias, b->out_c, n, out);
+        return;
+    }
+#endif
+    filters4_any(b, b->rows, b->chan, b->bias, b->out_c, n, out);
 }
 
 /* Copies filter row oc (depth bytes) into dst, zero-padded to depth4. */
@@ -315,55 +270,33 @@ static void copy_row(int8_t *dst, const int8_t *filter, int32_t depth, int32_t d
         dst[k] = 0;
 }
 
-/* Every filter over the n (1..4) gathered pixels. */
-static void filters(const block *b, const dsp_conv_args *a, int32_t depth, int8_t *row_buf,
-                    int32_t n, int8_t *out, int kind)
-{
-    if (b->row_stride != 0) {
-        filters_run(b, b->rows, b->chan, b->bias, b->out_c, n, out, kind);
-        return;
-    }
-    for (int32_t oc = 0; oc < b->out_c; oc++) {
-        copy_row(row_buf, a->filter, depth, b->groups * 4, oc);
-        filters_run(b, row_buf, b->chan + oc, b->bias + oc * b->bias_step, 1, n, out + oc, kind);
-    }
-}
-
-/* How the filter rows are read (see ROWS_*), decided from p at prepare and invoke alike. */
-static int rows_mode(const conv_params *p)
-{
-    if (p->dsp_rows_aligned)
-        return ROWS_IN_PLACE;
-    uint64_t bytes = (uint64_t)p->out_c * (uint64_t)dsp_conv_depth4(p);
-    return bytes <= REPACK_MAX_BYTES ? ROWS_REPACKED : ROWS_ONE_BY_ONE;
-}
-
 /* How windows are gathered (GATHER_*): words when the input depth allows, else bytes. */
 static int gather_mode(const conv_params *p)
 {
-    if ((p->in_c & 3) == 0)
-        return GATHER_WORDS;
-    return p->input_offset >= -127 && p->input_offset <= 128 ? GATHER_BYTES : GATHER_TAPS;
+    return (p->in_c & 3) == 0 ? GATHER_WORDS : GATHER_BYTES;
+}
+
+/* Bytes of the filter copy when rows can not be read in place (0 when they can). */
+static uint64_t repack_bytes(const conv_params *p)
+{
+    return p->dsp_rows_aligned ? 0u : (uint64_t)p->out_c * (uint64_t)dsp_conv_depth4(p);
+}
+
+int dsp_conv_supported(const conv_params *p)
+{
+    return repack_bytes(p) <= REPACK_MAX_BYTES;
 }
 
 /*
  * Scratch layout: the four-pixel patch (8 bytes per tap), the channel
- * table, the byte window of gather_bytes (only when used), then filter rows
- * unless they are read in place.
+ * table, the byte window of gather_bytes (only when used), then the filter
+ * copy unless rows are read in place.
  */
 uint64_t dsp_conv_scratch_bytes(const conv_params *p)
 {
     uint64_t depth4 = (uint64_t)dsp_conv_depth4(p);
-    uint64_t bytes = depth4 * 2u * 4u + (uint64_t)p->out_c * sizeof(dsp_chan) +
-                     (gather_mode(p) == GATHER_BYTES ? depth4 : 0u);
-    switch (rows_mode(p)) {
-    case ROWS_REPACKED:
-        return bytes + (uint64_t)p->out_c * depth4;
-    case ROWS_ONE_BY_ONE:
-        return bytes + depth4;
-    default:
-        return bytes;
-    }
+    return depth4 * 2u * 4u + (uint64_t)p->out_c * sizeof(dsp_chan) +
+           (gather_mode(p) == GATHER_BYTES ? depth4 : 0u) + repack_bytes(p);
 }
 
 void dsp_conv_run(const conv_params *p, const dsp_conv_args *a)
@@ -378,26 +311,20 @@ void dsp_conv_run(const conv_params *p, const dsp_conv_args *a)
     dsp_chan *chan = (dsp_chan *)(void *)(col + (size_t)depth4 * 4u);
     const int gather = gather_mode(p);
     int8_t *tmp = (int8_t *)(chan + p->out_c);
-    int8_t *rows = tmp + (gather == GATHER_BYTES ? depth4 : 0);
     b.col = col;
     b.chan = chan;
-    switch (a->filter_stride != 0 ? ROWS_IN_PLACE : rows_mode(p)) {
-    case ROWS_IN_PLACE:
+    if (p->dsp_rows_aligned) {
         b.rows = a->filter;
-        b.row_stride = a->filter_stride != 0 ? a->filter_stride : depth;
-        break;
-    case ROWS_REPACKED:
+        b.row_stride = depth;
+    } else {
+        int8_t *rows = tmp + (gather == GATHER_BYTES ? depth4 : 0);
         for (int32_t oc = 0; oc < p->out_c; oc++)
             copy_row(rows + (size_t)oc * (size_t)depth4, a->filter, depth, depth4, oc);
         b.rows = rows;
         b.row_stride = depth4;
-        break;
-    default:
-        b.rows = rows;
-        b.row_stride = 0;
-        break;
     }
     dsp_chan_fill(chan, p->out_c, p->multiplier, p->shift, 1, p->output_offset, p->dsp_fast_rq);
+    b.fast = p->dsp_fast_rq;
     b.bias = a->bias != NULL ? a->bias : &no_bias;
     b.bias_step = a->bias != NULL ? 1 : 0;
     const int kind = dsp_out_kind(p->dsp_fast_rq, p->act_min, p->act_max);
@@ -410,24 +337,24 @@ void dsp_conv_run(const conv_params *p, const dsp_conv_args *a)
         int32_t oy = 0, ox = 0;
         for (int32_t done = 0; done < pixels;) {
             int32_t n = pixels - done < 4 ? pixels - done : 4;
-            for (int32_t s = 0; s < n; s++) {
+            for (int32_t s = 0; s < 4; s++) {
+                if (s >= n) { /* slots past the last pixel are computed, not stored: zeros */
+                    for (int32_t g = 0; g < b.groups; g++) {
+                        dsp_store32(col + g * 16 + s * 4, 0);
+                        dsp_store32(col + g * 16 + s * 4 + 2, 0);
+                    }
+                    continue;
+                }
                 if (gather == GATHER_WORDS)
                     gather_words(p, in_b, oy, ox, col, s, off2);
-                else if (gather == GATHER_BYTES)
-                    gather_bytes(p, in_b, oy, ox, col, s, off2, tmp);
                 else
-                    gather_taps(p, in_b, oy, ox, col, s, p->input_offset);
+                    gather_bytes(p, in_b, oy, ox, col, s, off2, tmp);
                 if (++ox == p->out_w) {
                     ox = 0;
                     oy++;
                 }
             }
-            if (n == 3) /* the fourth slot is computed but not stored: give it defined zeros */
-                for (int32_t g = 0; g < b.groups; g++) {
-                    dsp_store32(col + g * 16 + 12, 0);
-                    dsp_store32(col + g * 16 + 14, 0);
-                }
-            filters(&b, a, depth, rows, n, out, kind);
+            filters(&b, n, out, kind);
             out += (size_t)n * (size_t)p->out_c;
             done += n;
         }

@@ -41,8 +41,11 @@ static inline int32_t dsp_conv_depth4(const conv_params *p)
     return (dsp_conv_depth(p) + 3) & ~3;
 }
 
-/* Scratch bytes the engine needs: four patches, plus one aligned filter row unless rows are aligned. */
+/* Scratch bytes the engine needs (after dsp_conv_plan). */
 uint64_t dsp_conv_scratch_bytes(const conv_params *p);
+
+/* 1 when the engine can run p (after dsp_conv_plan): rows in place or a filter small enough to copy. */
+int dsp_conv_supported(const conv_params *p);
 
 /*
  * Prepare: whether filter rows can be read as words in place

@@ -31,6 +31,7 @@ static const int32_t no_bias[4] = {0, 0, 0, 0};
 
 typedef struct dw_job {
     const conv_params *p;
+    const int8_t *filter; /* the model's [taps][out_c] filter (one-channel path) */
     const int8_t *in_b;   /* this batch's image */
     const uint32_t *wq;   /* widened filter: [quad][tap][2 words] */
     const dsp_chan *chan; /* per output channel */
@@ -116,11 +117,12 @@ typedef struct dw_win {
     int32_t ky_n, kx_n; /* inside rows and columns; ky_n = 0 when none */
 } dw_win;
 
-/* One output pixel, all quads; kind is a constant. */
-DSP_INLINE void dw_pixel(const dw_job *j, const dw_win *win, int8_t *out, int kind)
+/* One output pixel, all quads (outputs stored a word at a time: out_c % 4 == 0). */
+DSP_HOT void dw_pixel(const dw_job *j, const dw_win *win, int8_t *out)
 {
     const conv_params *p = j->p;
-    const int32_t lo = p->act_min, hi = p->act_max;
+    const uint32_t lo4 = dsp_splat8(p->act_min), hi4 = dsp_splat8(p->act_max);
+    const int fast = p->dsp_fast_rq;
     const uint32_t off2 = j->off2;
     const int32_t col_step = j->col_step, row_step = j->row_step;
     const int32_t ky_n = win->ky_n, kx_n = win->kx_n, quads = j->quads;
@@ -143,10 +145,7 @@ DSP_INLINE void dw_pixel(const dw_job *j, const dw_win *win, int8_t *out, int ki
                 if (++ky < ky_n) /* no pointer past the last row */
                     s += radj;
             }
-            out[0] = dsp_out(a0, &ch[0], kind, lo, hi);
-            out[1] = dsp_out(a1, &ch[1], kind, lo, hi);
-            out[2] = dsp_out(a2, &ch[2], kind, lo, hi);
-            out[3] = dsp_out(a3, &ch[3], kind, lo, hi);
+            dsp_store32(out, dsp_out4(a0, a1, a2, a3, ch, DSP_OUT_ANY, fast, lo4, hi4));
         }
         return;
     }
@@ -161,26 +160,8 @@ DSP_INLINE void dw_pixel(const dw_job *j, const dw_win *win, int8_t *out, int ki
             for (int32_t kx = 0; kx < kx_n; kx++, s += col_step)
                 DW_TAP(s, w, off2, a0, a1, a2, a3);
         }
-        out[0] = dsp_out(a0, &ch[0], kind, lo, hi);
-        out[1] = dsp_out(a1, &ch[1], kind, lo, hi);
-        out[2] = dsp_out(a2, &ch[2], kind, lo, hi);
-        out[3] = dsp_out(a3, &ch[3], kind, lo, hi);
+        dsp_store32(out, dsp_out4(a0, a1, a2, a3, ch, DSP_OUT_ANY, fast, lo4, hi4));
     }
-}
-
-static void dw_pixel_fast_full(const dw_job *j, const dw_win *win, int8_t *out)
-{
-    dw_pixel(j, win, out, DSP_OUT_FAST_FULL);
-}
-
-static void dw_pixel_fast_clamp(const dw_job *j, const dw_win *win, int8_t *out)
-{
-    dw_pixel(j, win, out, DSP_OUT_FAST_CLAMP);
-}
-
-static void dw_pixel_slow(const dw_job *j, const dw_win *win, int8_t *out)
-{
-    dw_pixel(j, win, out, DSP_OUT_SLOW);
 }
 
 /* Inside taps [lo, hi) of one dimension for window origin o (see conv_tap_range in opt/). */
@@ -193,68 +174,6 @@ static void tap_range(int32_t o, int32_t dil, int32_t taps, int32_t size, int32_
         h--;
     *lo = l;
     *hi = h;
-}
-
-/* Every output pixel of one batch. */
-static void dw_image(const dw_job *j, int8_t *out, int kind)
-{
-    const conv_params *p = j->p;
-    void (*pixel)(const dw_job *, const dw_win *, int8_t *) =
-        kind == DSP_OUT_FAST_FULL    ? dw_pixel_fast_full
-        : kind == DSP_OUT_FAST_CLAMP ? dw_pixel_fast_clamp
-                                     : dw_pixel_slow;
-    for (int32_t oy = 0; oy < p->out_h; oy++) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h;
-        int32_t ky0, ky1;
-        tap_range(y0, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
-        for (int32_t ox = 0; ox < p->out_w; ox++, out += p->out_c) {
-            const int32_t x0 = ox * p->stride_w - p->pad_w;
-            int32_t kx0, kx1;
-            tap_range(x0, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
-            dw_win win;
-            win.kx_n = kx1 - kx0;
-            win.ky_n = win.kx_n > 0 ? ky1 - ky0 : 0;
-            win.w_off = ky0 * p->k_w + kx0;
-            win.src = j->in_b;
-            if (win.ky_n > 0)
-                win.src += ((size_t)(y0 + ky0 * p->dil_h) * (size_t)p->in_w +
-                            (size_t)(x0 + kx0 * p->dil_w)) *
-                           (size_t)p->in_c;
-            pixel(j, &win, out);
-        }
-    }
-}
-
-static void dwconv_s8_quads(const tmo_exec *x, const void *params, void *scratch)
-{
-    const conv_params *p = params;
-    const int8_t *in = exec_tensor(x, p->input);
-    const int8_t *filter = exec_tensor(x, p->filter);
-    const int32_t *bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
-    int8_t *out = exec_tensor(x, p->output);
-    dw_job j;
-    j.p = p;
-    j.taps = p->k_h * p->k_w;
-    j.quads = p->out_c >> 2;
-    dsp_chan *chan = scratch;
-    uint32_t *wq = (uint32_t *)(void *)(chan + p->out_c);
-    dsp_chan_fill(chan, p->out_c, p->multiplier, p->shift, 1, p->output_offset, p->dsp_fast_rq);
-    widen_filter(filter, j.taps, p->out_c, wq);
-    dsp_barrier(); /* the widened filter and channel table are in memory before the asm reads them */
-    j.wq = wq;
-    j.chan = chan;
-    j.bias = bias != NULL ? bias : no_bias;
-    j.bias_step = bias != NULL ? 4 : 0;
-    j.off2 = dsp_splat16(p->input_offset);
-    j.col_step = p->dil_w * p->in_c;
-    j.row_step = p->dil_h * p->in_w * p->in_c;
-    const int kind = dsp_out_kind(p->dsp_fast_rq, p->act_min, p->act_max);
-    const size_t in_image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-    const size_t out_image = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
-    for (int32_t b = 0; b < p->batches; b++, out += out_image) {
-        j.in_b = in + (size_t)b * in_image;
-        dw_image(&j, out, kind);
-    }
 }
 
 /* ---- one input channel, outputs in groups of four ---- */
@@ -311,16 +230,17 @@ static void dwconv_s8_quads(const tmo_exec *x, const void *params, void *scratch
     } while (0)
 #endif
 
-DSP_INLINE void oc_pixel(const dw_job *j, const dw_win *win, const int8_t *filter, int8_t *out,
-                         int kind)
+DSP_HOT void oc_pixel(const dw_job *j, const dw_win *win, int8_t *out)
 {
     const conv_params *p = j->p;
-    const int32_t lo = p->act_min, hi = p->act_max, off = p->input_offset;
+    const uint32_t lo4 = dsp_splat8(p->act_min), hi4 = dsp_splat8(p->act_max);
+    const int32_t off = p->input_offset;
+    const int fast = p->dsp_fast_rq;
     const int32_t out_c = p->out_c, ky_n = win->ky_n, kx_n = win->kx_n;
     const int32_t col_step = p->dil_w, row_step = p->dil_h * p->in_w;
     const size_t w_col = (size_t)out_c, w_row = (size_t)out_c * (size_t)p->k_w;
     const dsp_chan *ch = j->chan;
-    const int8_t *wg = filter + (size_t)win->w_off * (size_t)out_c;
+    const int8_t *wg = j->filter + (size_t)win->w_off * (size_t)out_c;
     const int32_t *bias = j->bias;
     const int32_t bias_step = j->bias_step;
     for (int32_t m = 0; m < out_c; m += 4, ch += 4, wg += 4, bias += bias_step) {
@@ -344,49 +264,21 @@ DSP_INLINE void oc_pixel(const dw_job *j, const dw_win *win, const int8_t *filte
                 a3 = __smlatb((int32_t)wb, xv, a3);
             }
         }
-        out[m] = dsp_out(a0, &ch[0], kind, lo, hi);
-        out[m + 1] = dsp_out(a1, &ch[1], kind, lo, hi);
-        out[m + 2] = dsp_out(a2, &ch[2], kind, lo, hi);
-        out[m + 3] = dsp_out(a3, &ch[3], kind, lo, hi);
+        dsp_store32(out + m, dsp_out4(a0, a1, a2, a3, ch, DSP_OUT_ANY, fast, lo4, hi4));
     }
 }
 
-static void oc_pixel_fast_full(const dw_job *j, const dw_win *win, const int8_t *f, int8_t *out)
-{
-    oc_pixel(j, win, f, out, DSP_OUT_FAST_FULL);
-}
+/* ---- both paths ---- */
 
-static void oc_pixel_fast_clamp(const dw_job *j, const dw_win *win, const int8_t *f, int8_t *out)
-{
-    oc_pixel(j, win, f, out, DSP_OUT_FAST_CLAMP);
-}
+typedef void (*dw_pixel_fn)(const dw_job *j, const dw_win *win, int8_t *out);
 
-static void oc_pixel_slow(const dw_job *j, const dw_win *win, const int8_t *f, int8_t *out)
+/* Every output pixel: the taps inside the input, then the path's pixel function. */
+static void dw_walk(dw_job *j, const int8_t *in, int8_t *out, dw_pixel_fn pixel)
 {
-    oc_pixel(j, win, f, out, DSP_OUT_SLOW);
-}
-
-static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *scratch)
-{
-    const conv_params *p = params;
-    const int8_t *in = exec_tensor(x, p->input);
-    const int8_t *filter = exec_tensor(x, p->filter);
-    const int32_t *bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
-    int8_t *out = exec_tensor(x, p->output);
-    dsp_chan *chan = scratch;
-    dsp_chan_fill(chan, p->out_c, p->multiplier, p->shift, 1, p->output_offset, p->dsp_fast_rq);
-    const int kind = dsp_out_kind(p->dsp_fast_rq, p->act_min, p->act_max);
-    void (*pixel)(const dw_job *, const dw_win *, const int8_t *, int8_t *) =
-        kind == DSP_OUT_FAST_FULL    ? oc_pixel_fast_full
-        : kind == DSP_OUT_FAST_CLAMP ? oc_pixel_fast_clamp
-                                     : oc_pixel_slow;
-    dw_job j;
-    j.p = p;
-    j.chan = chan;
-    j.bias = bias != NULL ? bias : no_bias;
-    j.bias_step = bias != NULL ? 4 : 0;
+    const conv_params *p = j->p;
+    const size_t in_image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     for (int32_t b = 0; b < p->batches; b++) {
-        const int8_t *in_b = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w;
+        j->in_b = in + (size_t)b * in_image;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
             int32_t ky0, ky1;
@@ -399,11 +291,12 @@ static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *s
                 win.kx_n = kx1 - kx0;
                 win.ky_n = win.kx_n > 0 ? ky1 - ky0 : 0;
                 win.w_off = ky0 * p->k_w + kx0;
-                win.src = in_b;
+                win.src = j->in_b;
                 if (win.ky_n > 0)
-                    win.src += (size_t)(y0 + ky0 * p->dil_h) * (size_t)p->in_w +
-                               (size_t)(x0 + kx0 * p->dil_w);
-                pixel(&j, &win, filter, out);
+                    win.src += ((size_t)(y0 + ky0 * p->dil_h) * (size_t)p->in_w +
+                                (size_t)(x0 + kx0 * p->dil_w)) *
+                               (size_t)p->in_c;
+                pixel(j, &win, out);
             }
         }
     }
@@ -412,12 +305,33 @@ static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *s
 void dwconv_s8_opt(const tmo_exec *x, const void *params, void *scratch)
 {
     const conv_params *p = params;
-    if (p->dsp_path == PATH_QUADS)
-        dwconv_s8_quads(x, params, scratch);
-    else if (p->dsp_path == PATH_ONE_CHANNEL)
-        dwconv_s8_one_channel(x, params, scratch);
-    else
+    if (p->dsp_path == PATH_REF) {
         dwconv_s8_ref(x, params, scratch);
+        return;
+    }
+    const int32_t *bias = p->bias != CONV_NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
+    dsp_chan *chan = scratch;
+    dsp_chan_fill(chan, p->out_c, p->multiplier, p->shift, 1, p->output_offset, p->dsp_fast_rq);
+    dw_job j;
+    j.p = p;
+    j.chan = chan;
+    j.filter = exec_tensor(x, p->filter);
+    j.bias = bias != NULL ? bias : no_bias;
+    j.bias_step = bias != NULL ? 4 : 0;
+    j.taps = p->k_h * p->k_w;
+    j.quads = p->out_c >> 2;
+    j.off2 = dsp_splat16(p->input_offset);
+    j.col_step = p->dil_w * p->in_c;
+    j.row_step = p->dil_h * p->in_w * p->in_c;
+    j.wq = NULL;
+    if (p->dsp_path == PATH_QUADS) {
+        uint32_t *wq = (uint32_t *)(void *)(chan + p->out_c);
+        widen_filter(j.filter, j.taps, p->out_c, wq);
+        j.wq = wq;
+    }
+    dsp_barrier(); /* the widened filter and channel table are in memory before the asm reads them */
+    dw_walk(&j, exec_tensor(x, p->input), exec_tensor(x, p->output),
+            p->dsp_path == PATH_QUADS ? dw_pixel : oc_pixel);
 }
 
 static const void *constant(tmo_prep *p, uint16_t t)

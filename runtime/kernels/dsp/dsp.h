@@ -41,6 +41,12 @@
 /* A helper the compiler must inline (each call site passes constants that select the code). */
 #define DSP_INLINE static inline __attribute__((always_inline))
 
+/*
+ * A hot loop the compiler must keep out of line: inlined into its (single)
+ * caller it shares that function's registers and spills.
+ */
+#define DSP_HOT static __attribute__((noinline))
+
 /* Bytes 1 and 3 of x, sign-extended into the halfwords: SXTB16 with ROR #8. */
 static inline uint32_t dsp_sxtb16_ror8(uint32_t x)
 {

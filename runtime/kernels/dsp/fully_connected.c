@@ -53,8 +53,8 @@ enum { PATH_REF = 0, PATH_DSP = 1 };
  * small assembly blocks (at most 8 registers each) that the compiler strings
  * together, 13 values live in all.
  */
-static void dot4(const int8_t *x, const int8_t *w0, int32_t stride, int32_t pairs, uint32_t off2,
-                 int32_t *acc)
+DSP_HOT void dot4(const int8_t *x, const int8_t *w0, int32_t stride, int32_t pairs, uint32_t off2,
+                  int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     const int8_t *w1 = w0 + 2 * (size_t)stride;
@@ -84,8 +84,8 @@ static void dot4(const int8_t *x, const int8_t *w0, int32_t stride, int32_t pair
     acc[3] = a3;
 }
 #else
-static void dot4(const int8_t *x, const int8_t *w0, int32_t stride, int32_t pairs, uint32_t off2,
-                 int32_t *acc)
+DSP_HOT void dot4(const int8_t *x, const int8_t *w0, int32_t stride, int32_t pairs, uint32_t off2,
+                  int32_t *acc)
 {
     for (int32_t g = 0; g < 2 * pairs; g++, x += 4) {
         uint32_t v = dsp_load32(x);
@@ -119,16 +119,21 @@ static inline int32_t dot_tail(const int8_t *x, const int8_t *w, int32_t from, i
     return acc;
 }
 
-/* One input row; words = rows and input are 4-byte aligned. words and kind are constants. */
-DSP_INLINE void fc_row(const fc_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                       int8_t *out, int words, int kind)
+/*
+ * One input row; words: rows and input are 4-byte aligned (else every input
+ * goes through the plain loop). One copy for every case: the output stage
+ * (DSP_OUT_ANY) clamps at run time, a few instructions per unit against code
+ * size that matters in the smallest firmware.
+ */
+DSP_HOT void fc_row(const fc_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                    int8_t *out, int words)
 {
     const int32_t depth = p->depth, off = p->input_offset, lo = p->act_min, hi = p->act_max;
     const uint32_t off2 = dsp_splat16(off);
     const int32_t groups = words ? depth >> 2 : 0, done = groups * 4;
     const int32_t pairs = groups >> 1, quant_stride = p->quant_stride;
     const int tail = (groups & 1) != 0 || done != depth; /* inputs the pairs loop leaves over */
-    const int fast = kind != DSP_OUT_SLOW;
+    const int fast = p->dsp_fast_rq;
     dsp_chan c = dsp_chan_of(p->multiplier[0], p->shift[0], p->output_offset, fast);
     int32_t u = 0;
     if (pairs > 0) {
@@ -147,7 +152,7 @@ DSP_INLINE void fc_row(const fc_params *p, const int8_t *x, const int8_t *w, con
                 }
                 if (quant_stride != 0)
                     c = dsp_chan_of(p->multiplier[u + k], p->shift[u + k], p->output_offset, fast);
-                out[u + k] = dsp_out(a, &c, kind, lo, hi);
+                out[u + k] = dsp_out(a, &c, DSP_OUT_ANY, fast, lo, hi);
             }
         }
     }
@@ -156,24 +161,9 @@ DSP_INLINE void fc_row(const fc_params *p, const int8_t *x, const int8_t *w, con
         a = dot_tail(x, w, done, depth, off, a);
         if (quant_stride != 0)
             c = dsp_chan_of(p->multiplier[u], p->shift[u], p->output_offset, fast);
-        out[u] = dsp_out(a, &c, kind, lo, hi);
+        out[u] = dsp_out(a, &c, DSP_OUT_ANY, fast, lo, hi);
     }
 }
-
-#define FC_ROWS(NAME, WORDS, KIND)                                                                 \
-    static void NAME(const fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,   \
-                     int8_t *out)                                                                  \
-    {                                                                                              \
-        for (int32_t b = 0; b < p->batches; b++)                                                   \
-            fc_row(p, in + (size_t)b * (size_t)p->depth, w, bias,                                  \
-                   out + (size_t)b * (size_t)p->units, WORDS, KIND);                               \
-    }
-FC_ROWS(rows_words_full, 1, DSP_OUT_FAST_FULL)
-FC_ROWS(rows_words_clamp, 1, DSP_OUT_FAST_CLAMP)
-FC_ROWS(rows_words_slow, 1, DSP_OUT_SLOW)
-FC_ROWS(rows_bytes_full, 0, DSP_OUT_FAST_FULL)
-FC_ROWS(rows_bytes_clamp, 0, DSP_OUT_FAST_CLAMP)
-FC_ROWS(rows_bytes_slow, 0, DSP_OUT_SLOW)
 
 void fc_s8_opt(const tmo_exec *x, const void *params, void *scratch)
 {
@@ -186,25 +176,12 @@ void fc_s8_opt(const tmo_exec *x, const void *params, void *scratch)
     const int8_t *w = exec_tensor(x, p->weights);
     const int32_t *bias = p->bias != NO_TENSOR ? exec_tensor(x, p->bias) : NULL;
     int8_t *out = exec_tensor(x, p->output);
-    const int kind = dsp_out_kind(p->dsp_fast_rq, p->act_min, p->act_max);
     /* Rows and inputs are words when the depth is and both tensors start on a word. */
     const int words = (p->depth & 3) == 0 && p->depth >= MIN_WORD_DEPTH &&
                       (((uintptr_t)in | (uintptr_t)w) & 3u) == 0;
-    if (words) {
-        if (kind == DSP_OUT_FAST_FULL)
-            rows_words_full(p, in, w, bias, out);
-        else if (kind == DSP_OUT_FAST_CLAMP)
-            rows_words_clamp(p, in, w, bias, out);
-        else
-            rows_words_slow(p, in, w, bias, out);
-    } else {
-        if (kind == DSP_OUT_FAST_FULL)
-            rows_bytes_full(p, in, w, bias, out);
-        else if (kind == DSP_OUT_FAST_CLAMP)
-            rows_bytes_clamp(p, in, w, bias, out);
-        else
-            rows_bytes_slow(p, in, w, bias, out);
-    }
+    for (int32_t b = 0; b < p->batches; b++)
+        fc_row(p, in + (size_t)b * (size_t)p->depth, w, bias, out + (size_t)b * (size_t)p->units,
+               words);
 }
 
 static const void *constant(tmo_prep *p, uint16_t t)

@@ -114,22 +114,29 @@ static void maxpool_words(const tmo_exec *x, const void *params, void *scratch)
     }
 }
 
-tmo_err pool_s8_setup_opt(tmo_prep *p, pool_params *pp, int is_max)
+/*
+ * Words of four channels: depth % 4 == 0 keeps every pixel aligned, as
+ * activations start on a word (a constant input must be checked).
+ */
+static int words(tmo_prep *p, const pool_params *pp)
 {
-    /*
-     * Words of four channels: depth % 4 == 0 keeps every pixel aligned, as
-     * activations start on a word (a constant input must be checked).
-     */
     tmo_tensor_info in;
-    int words = (pp->depth & 3) == 0 && tmo_model_tensor(p->m, pp->input, &in) == TMO_OK &&
-                ((uintptr_t)in.data & 3u) == 0;
-    if (is_max && words) {
-        p->invoke = maxpool_words;
-        return TMO_OK;
-    }
-    if (!is_max && words && (int64_t)pp->filter_h * pp->filter_w <= MAX_WORD_TAPS) {
-        p->invoke = avgpool_words;
-        return TMO_OK;
-    }
-    return pool_s8_setup_ref(p, pp, is_max);
+    return (pp->depth & 3) == 0 && tmo_model_tensor(p->m, pp->input, &in) == TMO_OK &&
+           ((uintptr_t)in.data & 3u) == 0;
+}
+
+tmo_err avgpool_s8_setup_opt(tmo_prep *p, pool_params *pp)
+{
+    if (!words(p, pp) || (int64_t)pp->filter_h * pp->filter_w > MAX_WORD_TAPS)
+        return avgpool_s8_setup_ref(p, pp);
+    p->invoke = avgpool_words;
+    return TMO_OK;
+}
+
+tmo_err maxpool_s8_setup_opt(tmo_prep *p, pool_params *pp)
+{
+    if (!words(p, pp))
+        return maxpool_s8_setup_ref(p, pp);
+    p->invoke = maxpool_words;
+    return TMO_OK;
 }

@@ -35,3 +35,8 @@ void dsp_chan_fill(dsp_chan *t, int32_t n, const int32_t *mult, const int8_t *sh
     for (int32_t c = 0; c < n; c++)
         t[c] = dsp_chan_of(mult[c * stride], shift[c * stride], zp, fast);
 }
+
+int8_t dsp_out_slow(int32_t acc, const dsp_chan *c, int32_t lo, int32_t hi)
+{
+    return dsp_clamp(fp_requant(acc, c->mult, c->right) + c->add, lo, hi);
+}

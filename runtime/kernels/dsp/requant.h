@@ -46,8 +46,13 @@ typedef struct dsp_chan {
     int32_t right;
 } dsp_chan;
 
-/* Output stage kinds: fast form then SSAT #8, fast form then clamp, slow form then clamp. */
-enum { DSP_OUT_FAST_FULL = 0, DSP_OUT_FAST_CLAMP = 1, DSP_OUT_SLOW = 2 };
+/*
+ * Output stage kinds, a constant at each call site (one copy of a hot loop
+ * per kind, so there are only two): FULL, the fast form then SSAT #8, when
+ * the fast form is exact and the activation range is all of int8; ANY,
+ * otherwise: the fast form or (fast == 0) the slow one, then the clamp.
+ */
+enum { DSP_OUT_FULL = 0, DSP_OUT_ANY = 1 };
 
 /* One channel's constants (see dsp_chan_fill). */
 static inline dsp_chan dsp_chan_of(int32_t mult, int32_t shift, int32_t zp, int fast)
@@ -79,11 +84,8 @@ static inline int32_t dsp_rq_fast(int32_t acc, const dsp_chan *c)
     return (dsp_smmlar(a2, c->mult, c->add) + (a2 >> 31)) >> c->right;
 }
 
-/* Slow form: TFLite's arithmetic for any accumulator and shift. */
-static inline int32_t dsp_rq_slow(int32_t acc, const dsp_chan *c)
-{
-    return fp_requant(acc, c->mult, c->right) + c->add;
-}
+/* Slow form, clamped: TFLite's arithmetic for any accumulator and shift (not inlined: rare). */
+int8_t dsp_out_slow(int32_t acc, const dsp_chan *c, int32_t lo, int32_t hi);
 
 static inline int8_t dsp_clamp(int32_t v, int32_t lo, int32_t hi)
 {
@@ -91,22 +93,55 @@ static inline int8_t dsp_clamp(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)(v > hi ? hi : v);
 }
 
-/* One int8 output of kind (a constant at each call site) from its accumulator. */
-static inline int8_t dsp_out(int32_t acc, const dsp_chan *c, int kind, int32_t lo, int32_t hi)
+/* One int8 output of kind (a constant) from its accumulator; fast as in DSP_OUT_ANY. */
+static inline int8_t dsp_out(int32_t acc, const dsp_chan *c, int kind, int fast, int32_t lo,
+                             int32_t hi)
 {
-    if (kind == DSP_OUT_FAST_FULL)
+    if (kind == DSP_OUT_FULL)
         return (int8_t)__ssat(dsp_rq_fast(acc, c), 8);
-    if (kind == DSP_OUT_FAST_CLAMP)
+    if (fast)
         return dsp_clamp(dsp_rq_fast(acc, c), lo, hi);
-    return dsp_clamp(dsp_rq_slow(acc, c), lo, hi);
+    return dsp_out_slow(acc, c, lo, hi);
 }
 
-/* The kind for a layer: fast when proven, SSAT when the range is all of int8. */
+/*
+ * Four outputs of consecutive channels as one little-endian word (for one
+ * STR where the output is aligned): each rescaled and saturated to int8,
+ * then the activation range applied to all four bytes at once (SSUB8/SEL)
+ * unless kind is FULL. lo4/hi4 hold the range in every byte.
+ */
+static inline uint32_t dsp_out4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const dsp_chan *c,
+                                int kind, int fast, uint32_t lo4, uint32_t hi4)
+{
+    int32_t v0, v1, v2, v3;
+    if (kind == DSP_OUT_FULL || fast) {
+        v0 = __ssat(dsp_rq_fast(a0, &c[0]), 8);
+        v1 = __ssat(dsp_rq_fast(a1, &c[1]), 8);
+        v2 = __ssat(dsp_rq_fast(a2, &c[2]), 8);
+        v3 = __ssat(dsp_rq_fast(a3, &c[3]), 8);
+    } else {
+        v0 = dsp_out_slow(a0, &c[0], -128, 127);
+        v1 = dsp_out_slow(a1, &c[1], -128, 127);
+        v2 = dsp_out_slow(a2, &c[2], -128, 127);
+        v3 = dsp_out_slow(a3, &c[3], -128, 127);
+    }
+    uint32_t w = ((uint32_t)v0 & 0xffu) | (((uint32_t)v1 & 0xffu) << 8) |
+                 (((uint32_t)v2 & 0xffu) << 16) | ((uint32_t)v3 << 24);
+    if (kind == DSP_OUT_FULL)
+        return w;
+    return dsp_min_s8x4(dsp_max_s8x4(w, lo4), hi4);
+}
+
+/* The kind for a layer: FULL when the fast form is exact and the range is all of int8. */
 static inline int dsp_out_kind(int fast, int32_t lo, int32_t hi)
 {
-    if (!fast)
-        return DSP_OUT_SLOW;
-    return lo == -128 && hi == 127 ? DSP_OUT_FAST_FULL : DSP_OUT_FAST_CLAMP;
+    return fast && lo == -128 && hi == 127 ? DSP_OUT_FULL : DSP_OUT_ANY;
+}
+
+/* An int8 value in every byte. */
+static inline uint32_t dsp_splat8(int32_t v)
+{
+    return (uint32_t)(uint8_t)v * 0x01010101u;
 }
 
 /*

@@ -5,7 +5,12 @@
  */
 #include "../pooling.h"
 
-tmo_err pool_s8_setup_opt(tmo_prep *p, pool_params *pp, int is_max)
+tmo_err avgpool_s8_setup_opt(tmo_prep *p, pool_params *pp)
 {
-    return pool_s8_setup_ref(p, pp, is_max);
+    return avgpool_s8_setup_ref(p, pp);
+}
+
+tmo_err maxpool_s8_setup_opt(tmo_prep *p, pool_params *pp)
+{
+    return maxpool_s8_setup_ref(p, pp);
 }
