@@ -7,7 +7,9 @@
  * only runs on the target, and these shapes reach what the reference
  * models do not (odd depths and channel counts, unaligned filter rows,
  * dilation, strides, borders, per-channel scales, clamps, accumulators too
- * large for the 32-bit output stage, broadcasting, power-of-two scales).
+ * large for the 32-bit output stage, broadcasting, power-of-two scales)
+ * for CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D,
+ * MAX_POOL_2D, ADD and MUL.
  *
  * The expected outputs come from tinymlops_host_ref, the reference kernels
  * that the TFLite Micro golden vectors check.
@@ -26,7 +28,7 @@
 #include "tflite/options_types.h"
 #include "tflite_writer.h"
 
-enum { OP_ADD = 0, OP_AVG = 1, OP_CONV = 3, OP_DW = 4, OP_FC = 9, OP_MAX = 17 };
+enum { OP_ADD = 0, OP_AVG = 1, OP_CONV = 3, OP_DW = 4, OP_FC = 9, OP_MAX = 17, OP_MUL = 18 };
 enum { SAMPLES = 3 };
 
 static uint64_t rng_state;
@@ -181,6 +183,7 @@ static void emit(gen *g, const char *op, uint8_t *bytes, size_t len, const char 
             : strcmp(op, "fc") == 0  ? "FULLY_CONNECTED"
             : strcmp(op, "avg") == 0 ? "AVERAGE_POOL_2D"
             : strcmp(op, "max") == 0 ? "MAX_POOL_2D"
+            : strcmp(op, "mul") == 0 ? "MUL"
                                      : "ADD");
     host_model_close(&hm);
 }
@@ -381,7 +384,7 @@ static void pool_case(gen *g, int i, int op)
     free(bytes);
 }
 
-static void add_case(gen *g, int i)
+static void binary_case(gen *g, int i, int op)
 {
     int32_t h = pick(1, 10), w = pick(1, 10), c = pick(1, 20);
     int32_t a_d[4] = {1, h, w, c}, b_d[4] = {1, h, w, c};
@@ -400,7 +403,8 @@ static void add_case(gen *g, int i)
     q8 qa = rand_q(), qb = rand_q(), qo = rand_q();
     if (i % 3 == 0)
         qb.scale = qa.scale; /* the larger scale's multiplier is then exactly 0.5 for both */
-    qo.scale = (qa.scale > qb.scale ? qa.scale : qb.scale) * frand(0.8f, 3.0f);
+    qo.scale = op == OP_ADD ? (qa.scale > qb.scale ? qa.scale : qb.scale) * frand(0.8f, 3.0f)
+                            : qa.scale * qb.scale * frand(20.0f, 200.0f);
     tw_model *m = tw_new();
     int64_t za = qa.zp, zb = qb.zp, zo = qo.zp;
     tw_quant ta = {1, &qa.scale, &za, 0}, tb = {1, &qb.scale, &zb, 0}, to = {1, &qo.scale, &zo, 0};
@@ -413,8 +417,10 @@ static void add_case(gen *g, int i)
     t[0] = tw_tensor(m, "a", TMO_INT8, a_d, 4, 0, &ta);
     t[1] = tw_tensor(m, "b", TMO_INT8, b_d, b_n, tw_buffer(m, b_data, b_count), &tb);
     t[2] = tw_tensor(m, "out", TMO_INT8, a_d, 4, 0, &to);
-    tw_options o = {OPTIONS_ADD_OPTIONS, 1, {tw_u8(0, (uint8_t)activation())}};
-    tw_operator(m, OP_ADD, t, 2, &t[2], 1, &o);
+    tw_options o = {op == OP_ADD ? OPTIONS_ADD_OPTIONS : OPTIONS_MUL_OPTIONS,
+                    1,
+                    {tw_u8(0, (uint8_t)activation())}};
+    tw_operator(m, op, t, 2, &t[2], 1, &o);
     tw_inputs(m, t, 1);
     tw_outputs(m, &t[2], 1);
     uint8_t *bytes;
@@ -423,8 +429,9 @@ static void add_case(gen *g, int i)
         exit(1);
     tw_free(m);
     char note[128];
-    snprintf(note, sizeof note, "add %dx%dx%d broadcast %d", h, w, c, i % 4);
-    emit(g, "add", bytes, len, note);
+    snprintf(note, sizeof note, "%s %dx%dx%d broadcast %d", op == OP_ADD ? "add" : "mul", h, w, c,
+             i % 4);
+    emit(g, op == OP_ADD ? "add" : "mul", bytes, len, note);
     free(bytes);
     free(b_data);
 }
@@ -454,7 +461,8 @@ int main(int argc, char **argv)
         fc_case(&g, i);
         pool_case(&g, i, OP_AVG);
         pool_case(&g, i, OP_MAX);
-        add_case(&g, i);
+        binary_case(&g, i, OP_ADD);
+        binary_case(&g, i, OP_MUL);
     }
     fclose(g.manifest_all);
     printf("gen_kernel_cases: %d models in %s\n", g.count, g.dir);
