@@ -36,9 +36,7 @@ tmo_err conv_s8_setup_opt(tmo_prep *p, conv_params *cp)
         return conv_s8_setup_ref(p, cp);
     }
     const int32_t *bias = constant(p, cp->bias);
-    const int32_t depth = dsp_conv_depth(cp);
-    dsp_conv_plan(cp, constant(p, cp->filter), depth, 1, bias,
-                  cp->bias == CONV_NO_TENSOR || bias != NULL);
+    dsp_conv_plan(cp, constant(p, cp->filter), bias, cp->bias == CONV_NO_TENSOR || bias != NULL);
     if (!dsp_conv_supported(cp)) {
         cp->dsp_path = PATH_REF;
         return conv_s8_setup_ref(p, cp);

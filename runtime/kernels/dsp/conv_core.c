@@ -2,10 +2,10 @@
  * The dsp/ convolution engine (see conv_core.h for the patch layout).
  *
  * Cost model on a Cortex-M4: per group of four taps and filter, one LDR and
- * two SXTB16 for the filter word, then for each of the four pixels two word
- * loads and two SMLADs: 15 instructions for 16 multiply-accumulates, with 11
- * live registers (4 accumulators, 2 filter halves, 2 patch words, 3
- * pointers). The input offset is added once per patch element (SXTAB16), so
+ * two SXTB16 for the filter word, then for each of the four pixels one LDRD
+ * of its two patch words and two SMLADs: 33 instructions for 32
+ * multiply-accumulates per two groups, with 11 live registers (4
+ * accumulators, 2 filter halves, 2 patch words, 3 pointers). The input offset is added once per patch element (SXTAB16), so
  * the accumulator starts at the bias and no filter sums are needed.
  * Windows cut by the border get zeros in the patch: (x + off) = 0 there,
  * exactly the implicit zero padding of the reference.
@@ -375,13 +375,10 @@ int dsp_conv_fast_ok(const conv_params *p, const int8_t *filter, int32_t oc_step
     return 1;
 }
 
-void dsp_conv_plan(conv_params *p, const int8_t *filter, int32_t oc_step, int32_t tap_step,
-                   const int32_t *bias, int bias_known)
+void dsp_conv_plan(conv_params *p, const int8_t *filter, const int32_t *bias, int bias_known)
 {
     const int32_t depth = dsp_conv_depth(p);
-    p->dsp_rows_aligned = filter != NULL && (depth & 3) == 0 && ((uintptr_t)filter & 3u) == 0 &&
-                          oc_step == depth && tap_step == 1;
+    p->dsp_rows_aligned = filter != NULL && (depth & 3) == 0 && ((uintptr_t)filter & 3u) == 0;
     p->dsp_full_range = p->act_min == -128 && p->act_max == 127;
-    p->dsp_fast_rq =
-        (uint8_t)dsp_conv_fast_ok(p, filter, oc_step, tap_step, depth, bias, bias_known);
+    p->dsp_fast_rq = (uint8_t)dsp_conv_fast_ok(p, filter, depth, 1, depth, bias, bias_known);
 }

@@ -1,9 +1,8 @@
 /*
- * The int8 convolution engine of the dsp/ kernels, shared by CONV_2D and
- * the one-input-channel DEPTHWISE_CONV_2D (a convolution with a transposed
- * filter): im2col into int16 with the input offset added, four output
- * pixels at a time, then for every filter one pass of SMLADs over the
- * patch (conv_core.c).
+ * The int8 convolution engine of the dsp/ CONV_2D kernel: im2col into int16
+ * with the input offset added, four output pixels at a time, then for every
+ * filter one pass of SMLADs over the patch (conv_core.c). The depthwise
+ * kernel shares its output-stage proof (dsp_conv_fast_ok).
  *
  * Patch layout (the "column" buffer): the depth (ky, kx, c) of each pixel's
  * window is cut into groups of four taps, zero-padded at the end. Group g of
@@ -21,13 +20,11 @@
 
 /* Where the engine finds its operands; filter rows are [out_c][depth] int8. */
 typedef struct dsp_conv_args {
-    const int8_t *in;      /* NHWC input */
-    const int8_t *filter;  /* out_c rows of depth bytes, or see filter_stride */
-    int32_t filter_stride; /* 0: rows as dsp_conv_plan found them; else rows of this many
-                            * bytes, 4-byte aligned, zero from depth to dsp_conv_depth4 */
-    const int32_t *bias;   /* out_c values, or NULL */
-    int8_t *out;           /* NHWC output */
-    void *scratch;         /* dsp_conv_scratch_bytes(p) bytes, 4-byte aligned */
+    const int8_t *in;     /* NHWC input */
+    const int8_t *filter; /* out_c rows of depth bytes */
+    const int32_t *bias;  /* out_c values, or NULL */
+    int8_t *out;          /* NHWC output */
+    void *scratch;        /* dsp_conv_scratch_bytes(p) bytes, 4-byte aligned */
 } dsp_conv_args;
 
 /* Taps of one window (k_h * k_w * k_c) and the same rounded up to a multiple of 4. */
@@ -51,15 +48,17 @@ int dsp_conv_supported(const conv_params *p);
  * Prepare: whether filter rows can be read as words in place
  * (p->dsp_rows_aligned: depth % 4 == 0 and a 4-aligned filter) and whether
  * the fast output stage is exact (p->dsp_fast_rq). filter is the constant
- * filter, NULL when it is not constant, with tap k of output channel oc at
- * filter[oc * oc_step + k * tap_step] (CONV_2D: depth, 1); bias likewise,
- * with bias_known = 0 for a bias that is not constant (absent: bias NULL,
+ * [out_c][depth] filter, NULL when it is not constant; bias likewise, with
+ * bias_known = 0 for a bias that is not constant (absent: bias NULL,
  * bias_known 1). What is not known proves nothing: the slow stage runs.
  */
-void dsp_conv_plan(conv_params *p, const int8_t *filter, int32_t oc_step, int32_t tap_step,
-                   const int32_t *bias, int bias_known);
+void dsp_conv_plan(conv_params *p, const int8_t *filter, const int32_t *bias, int bias_known);
 
-/* 1 when the fast output stage is exact for every channel of p (see requant.h). */
+/*
+ * 1 when the fast output stage is exact for every channel of p (see
+ * requant.h): tap k of output channel oc at filter[oc * oc_step + k *
+ * tap_step], taps per channel, bias as for dsp_conv_plan.
+ */
 int dsp_conv_fast_ok(const conv_params *p, const int8_t *filter, int32_t oc_step, int32_t tap_step,
                      int32_t taps, const int32_t *bias, int bias_known);
 
