@@ -121,20 +121,44 @@ def c_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def build_ops():
+    """Builtin names this build has kernels for (runtime/kernels/ops.def)."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    names = {}
+    with open(os.path.join(root, "include", "tinymlops", "builtins.h")) as f:
+        for line in f:
+            m = re.match(r"#define TMO_BUILTIN_NAME_(\d+) (\w+)", line)
+            if m:
+                names[int(m.group(1))] = m.group(2)
+    have = set()
+    with open(os.path.join(root, "runtime", "kernels", "ops.def")) as f:
+        for line in f:
+            m = re.match(r"\s*X\((\d+),", line)
+            if m and int(m.group(1)) in names:
+                have.add(names[int(m.group(1))])
+    return have
+
+
 def ops_table(ref, specs, ops):
     if ops == "all":
         return "const tmo_op_table *const fw_ops = &tmo_ops_all;"
     names = set()
+    missing = ""
     if ops == "model":
         for spec in specs:
             names.update(model_ops(ref, spec))
+        # Operators without a kernel here: the model then fails at init, naming the operator.
+        lacking = sorted(n for n in names - build_ops())
+        names -= set(lacking)
+        if lacking:
+            missing = "/* not in this build: %s */\n" % ", ".join(lacking)
     else:
         names.update(n.strip() for n in ops.split(",") if n.strip())
     for n in names:
         if not re.fullmatch(r"[A-Z0-9_]+", n):
             fail("operator %r: not a builtin operator name (a custom operator?)" % n)
-    entries = ", ".join("TMO_OP(%s)" % n for n in sorted(names))
-    return ("static const tmo_op_reg *const named_ops[] = {%s};\n"
+    entries = ", ".join("TMO_OP(%s)" % n for n in sorted(names)) or "NULL"
+    return (missing + "static const tmo_op_reg *const named_ops[] = {%s};\n"
             "static const tmo_op_table named = TMO_OP_TABLE(named_ops);\n"
             "const tmo_op_table *const fw_ops = &named;" % entries)
 
@@ -144,7 +168,9 @@ def write_table(ref, specs, out_path, ops="all"):
     asm, decls, tables, rows, deps = [], [], [], [], []
     for mi, (name, model, golden, stateful) in enumerate(models):
         sym = "fw_m%d" % mi
+        asm.append('".section .tmo_model,\\"a\\",%progbits\\n"')
         asm.append('".balign 16\\n%s_model: .incbin \\"%s\\"\\n"' % (sym, asm_path(model)))
+        asm.append('".section .tmo_golden,\\"a\\",%progbits\\n"')
         decls.append("extern const uint8_t %s_model[];" % sym)
         deps.append(model)
         entries = []
@@ -174,7 +200,7 @@ def write_table(ref, specs, out_path, ops="all"):
 /* Operators this firmware links (--ops %s). */
 %s
 
-__asm__(".pushsection .tmo_blob,\\"a\\",%%progbits\\n"
+__asm__(".pushsection .tmo_golden,\\"a\\",%%progbits\\n"
 %s
         ".popsection\\n");
 

@@ -9,9 +9,9 @@
  * of the reference, so the same fold holds for every window. All sums wrap
  * in uint32, so the result equals the reference for any depth.
  *
- * Scratch: the fold of every output channel (conv_rq, recomputed every
- * invoke so it costs no persistent memory) and one patch of k_h * k_w * k_c
- * bytes.
+ * Scratch: the rescale constants and fold of every output channel
+ * (conv_rq, recomputed every invoke so they cost no persistent memory) and
+ * one patch of k_h * k_w * k_c bytes.
  */
 #include <string.h>
 
@@ -107,8 +107,6 @@ static inline void output_channels(const conv_params *p, const int8_t *patch,
                                    int32_t count, const conv_rq *rq, int narrow, int8_t *out)
 {
     const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *mult = p->multiplier + oc0;
-    const int8_t *shift = p->shift + oc0;
     rq += oc0;
     out += oc0;
     const int8_t *w = filter + (size_t)oc0 * (size_t)depth;
@@ -117,12 +115,12 @@ static inline void output_channels(const conv_params *p, const int8_t *patch,
         uint32_t acc[4];
         conv_dot4_s8(patch, w, depth, (size_t)depth, narrow, acc);
         for (int t = 0; t < 4; t++)
-            out[j + t] = conv_clamp_s8(
-                conv_rq_apply(mult[j + t], shift[j + t], acc[t] + rq[j + t].fold) + zp, lo, hi);
+            out[j + t] = conv_clamp_s8(conv_rq_apply(&rq[j + t], acc[t] + rq[j + t].fold) + zp,
+                                       lo, hi);
     }
     for (; j < count; j++, w += depth) {
         uint32_t acc = conv_dot1_s8(patch, w, depth);
-        out[j] = conv_clamp_s8(conv_rq_apply(mult[j], shift[j], acc + rq[j].fold) + zp, lo, hi);
+        out[j] = conv_clamp_s8(conv_rq_apply(&rq[j], acc + rq[j].fold) + zp, lo, hi);
     }
 }
 
@@ -163,7 +161,7 @@ void conv_s8_run(const conv_params *p, const int8_t *in, const int8_t *filter,
     for (int32_t oc = 0; oc < p->out_c; oc++) {
         uint32_t fold = (bias != NULL ? (uint32_t)bias[oc] : 0u) +
                         (uint32_t)p->input_offset * conv_sum_s8(filter + (size_t)oc * depth, depth);
-        conv_rq_init(&rq[oc], fold);
+        conv_rq_init(&rq[oc], p->multiplier[oc], p->shift[oc], fold);
     }
     if (p->narrow)
         run(p, in, filter, rq, patch, 1, out);

@@ -15,13 +15,24 @@
 #include "../conv.h"
 
 /*
- * The constant part of each output channel's accumulator, bias +
- * input_offset * sum(filter), computed once per invoke into scratch (4 bytes
- * a channel: the arena stays within TFLite Micro's; the rescale constants
- * come from the persistent per-channel multiplier and shift instead).
+ * Per-output-channel constants of the int8 rescale, computed once per
+ * invoke so that each output costs two multiplies' worth of work and no
+ * division or branch.
+ *
+ * TFLite rescales twice. SaturatingRoundingDoublingHighMul, for the
+ * multipliers quant_multiplier() produces (2^30 <= m < 2^31, or 0: never the
+ * saturating INT32_MIN case), is floor((x*m + 2^30) / 2^31): round half up
+ * in both signs, an arithmetic shift. RoundingDivideByPOT by e rounds half
+ * away from zero: floor((h + 2^(e-1) - [h < 0]) / 2^e), with nothing to do
+ * for e = 0 (rnd = 0 and neg_mask = 0 then).
  */
 typedef struct conv_rq {
-    uint32_t fold;
+    uint32_t fold; /* bias + input_offset * sum(filter): the accumulator's constant part */
+    int32_t mult;
+    int32_t rnd;      /* 2^(e-1), or 0 when e = 0 */
+    int32_t neg_mask; /* -1 when e > 0 (negative h round toward zero on ties), else 0 */
+    uint8_t left;     /* TFLite shift > 0: x is shifted left first (wrapping) */
+    uint8_t right;    /* e */
 } conv_rq;
 
 /* Scratch bytes of n conv_rq (scratch is 4-byte aligned, all conv_rq needs). */
@@ -30,29 +41,24 @@ static inline uint64_t conv_rq_bytes(int32_t n)
     return (uint64_t)n * sizeof(conv_rq);
 }
 
-static inline void conv_rq_init(conv_rq *rq, uint32_t fold)
+static inline void conv_rq_init(conv_rq *rq, int32_t multiplier, int shift, uint32_t fold)
 {
+    int e = shift > 0 ? 0 : -shift;
+    rq->left = (uint8_t)(shift > 0 ? shift : 0);
+    rq->right = (uint8_t)e;
+    rq->rnd = e > 0 ? (int32_t)(1u << (e - 1)) : 0;
+    rq->neg_mask = e > 0 ? -1 : 0;
+    rq->mult = multiplier;
     rq->fold = fold;
 }
 
-/*
- * fp_requant(acc, multiplier, shift) without division or branches.
- *
- * TFLite rescales twice. SaturatingRoundingDoublingHighMul, for the
- * multipliers quant_multiplier() produces (2^30 <= m < 2^31, or 0: never the
- * saturating INT32_MIN case), is floor((x*m + 2^30) / 2^31): round half up
- * in both signs, an arithmetic shift. RoundingDivideByPOT by e rounds half
- * away from zero: floor((h + 2^(e-1) - [h < 0]) / 2^e), with nothing to do
- * for e = 0.
- */
-static inline int32_t conv_rq_apply(int32_t multiplier, int shift, uint32_t acc)
+/* The rescaled accumulator, equal to fp_requant(acc, multiplier, shift). */
+static inline int32_t conv_rq_apply(const conv_rq *rq, uint32_t acc)
 {
-    const int left = shift > 0 ? shift : 0, e = shift > 0 ? 0 : -shift;
-    int32_t x = (int32_t)(acc << left);
-    int64_t high = ((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31;
-    int64_t rnd = e > 0 ? (int64_t)1 << (e - 1) : 0;
-    int64_t neg = e > 0 ? high >> 63 : 0; /* -1 for negative high: ties round toward zero */
-    return (int32_t)((high + rnd + neg) >> e);
+    int32_t x = (int32_t)(acc << rq->left);
+    int64_t high = ((int64_t)x * rq->mult + ((int64_t)1 << 30)) >> 31;
+    int64_t neg = (int64_t)((high >> 63) & rq->neg_mask); /* -1 for negative high when e > 0 */
+    return (int32_t)((high + rq->rnd + neg) >> rq->right);
 }
 
 /*

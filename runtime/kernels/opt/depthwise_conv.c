@@ -11,8 +11,8 @@
  * vector unit does in a few instructions. Sums wrap in uint32: bit-exact
  * with the reference for any size.
  *
- * Scratch: the fold of every output channel (conv_rq), recomputed every
- * invoke so it costs no persistent memory.
+ * Scratch: the rescale constants and fold of every output channel
+ * (conv_rq), recomputed every invoke so they cost no persistent memory.
  */
 #include "../depthwise_conv.h"
 #include "conv_util.h"
@@ -79,9 +79,8 @@ static inline void store(const conv_params *p, const conv_rq *rq, const int32_t 
         else
             a += (bias != NULL ? (uint32_t)bias[oc + k] : 0u) +
                  wsum[k] * (uint32_t)p->input_offset;
-        out[oc + k] = conv_clamp_s8(conv_rq_apply(p->multiplier[oc + k], p->shift[oc + k], a) +
-                                        p->output_offset,
-                                    p->act_min, p->act_max);
+        out[oc + k] =
+            conv_clamp_s8(conv_rq_apply(&rq[oc + k], a) + p->output_offset, p->act_min, p->act_max);
     }
 }
 
@@ -131,8 +130,9 @@ void dwconv_s8_opt(const tmo_exec *x, const void *params, void *scratch)
         for (int32_t oc = 0; oc < p->out_c; oc++)
             rq[oc].fold += (uint32_t)(int32_t)filter[(size_t)t * (size_t)p->out_c + (size_t)oc];
     for (int32_t oc = 0; oc < p->out_c; oc++)
-        conv_rq_init(&rq[oc], rq[oc].fold * (uint32_t)p->input_offset +
-                                  (bias != NULL ? (uint32_t)bias[oc] : 0u));
+        conv_rq_init(&rq[oc], p->multiplier[oc], p->shift[oc],
+                     rq[oc].fold * (uint32_t)p->input_offset +
+                         (bias != NULL ? (uint32_t)bias[oc] : 0u));
     window win;
     for (int32_t b = 0; b < p->batches; b++) {
         win.in_b = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
@@ -181,13 +181,8 @@ static void dwconv_s8_one_channel(const tmo_exec *x, const void *params, void *s
                 exec_tensor(x, p->output), (uint8_t *)scratch + skip);
 }
 
-/*
- * Largest filter copied for the one-channel path; beyond it the lane loops
- * run. Small on purpose: the copy is scratch on top of the input and output,
- * and the arena must stay within TFLite Micro's (micro_speech's 640-byte
- * filter would cost 640 bytes more than TFLM for 8 % fewer instructions).
- */
-#define MAX_TRANSPOSED 256u
+/* Largest filter copied for the one-channel path; beyond it the lane loops run (config.h). */
+#define MAX_TRANSPOSED TMO_DWCONV_COPY_MAX
 
 tmo_err dwconv_s8_setup_opt(tmo_prep *p, conv_params *cp)
 {
