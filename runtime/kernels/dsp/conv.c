@@ -30,8 +30,14 @@ static const void *constant(tmo_prep *p, uint16_t t)
 
 tmo_err conv_s8_setup_opt(tmo_prep *p, conv_params *cp)
 {
-    /* The engine gathers windows padded with the input zero point: it must be an int8 value. */
-    if (cp->groups != 1 || cp->input_offset > 128 || cp->input_offset < -127) {
+    /*
+     * The engine gathers windows padded with the input zero point (it must be
+     * an int8 value) and reads the input in words where the depth allows:
+     * activations start on a word, a constant input must be checked.
+     */
+    const void *in = constant(p, cp->input);
+    if (cp->groups != 1 || cp->input_offset > 128 || cp->input_offset < -127 ||
+        ((uintptr_t)in & 3u) != 0) {
         cp->dsp_path = PATH_REF;
         return conv_s8_setup_ref(p, cp);
     }

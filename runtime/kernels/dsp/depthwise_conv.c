@@ -352,7 +352,9 @@ tmo_err dwconv_s8_setup_opt(tmo_prep *p, conv_params *cp)
     cp->dsp_path = PATH_REF;
     p->invoke = dwconv_s8_opt;
     p->scratch_bytes = 0;
-    if (cp->input_offset > MAX_INPUT_OFFSET || cp->input_offset < -MAX_INPUT_OFFSET)
+    /* Words of the input are read (quads path): a constant input must start on a word. */
+    if (cp->input_offset > MAX_INPUT_OFFSET || cp->input_offset < -MAX_INPUT_OFFSET ||
+        ((uintptr_t)constant(p, cp->input) & 3u) != 0)
         return TMO_OK;
     cp->dsp_full_range = cp->act_min == -128 && cp->act_max == 127;
     /* Filter words: constant data must start on a word; activations always do. */

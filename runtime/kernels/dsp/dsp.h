@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tinymlops/config.h"
+
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
 #define DSP_NATIVE 1
@@ -144,6 +146,14 @@ static inline uint32_t dsp_min_s8x4(uint32_t a, uint32_t b)
     return r;
 #endif
 }
+
+/*
+ * Activations and scratch start where the planner puts them: on multiples of
+ * TMO_TENSOR_ALIGN from an 8-byte aligned arena. The kernels load words from
+ * activations (and LDRD from scratch), so that must be a multiple of 4.
+ */
+_Static_assert(TMO_TENSOR_ALIGN % 4 == 0,
+               "dsp/ kernels need TMO_TENSOR_ALIGN to be a multiple of 4");
 
 /* One aligned word (the caller guarantees the alignment). */
 static inline uint32_t dsp_load32(const void *p)
