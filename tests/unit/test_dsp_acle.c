@@ -75,9 +75,9 @@ static int32_t arch_smlad(uint32_t a, uint32_t b, int32_t c)
 
 static int32_t arch_smmlar(int32_t a, int32_t b, int32_t c)
 {
-    /* (c << 32) + a * b + 0x80000000, bits 63..32 */
-    int64_t acc = (int64_t)((uint64_t)(int64_t)c << 32) + (int64_t)a * b + 0x80000000ll;
-    return (int32_t)(acc >> 32);
+    /* (c << 32) + a * b + 0x80000000 in 64 bits (wrapping), bits 63..32 */
+    uint64_t acc = ((uint64_t)(uint32_t)c << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+    return (int32_t)(uint32_t)(acc >> 32);
 }
 
 static uint32_t arch_sel_max(uint32_t a, uint32_t b)
