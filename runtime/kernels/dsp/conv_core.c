@@ -17,12 +17,6 @@
 
 enum { GATHER_WORDS = 0, GATHER_BYTES = 1 };
 
-/* Position of tap r (0..3) of a group inside its two patch words. */
-static inline int32_t slot_of(int32_t r)
-{
-    return (r & 1) * 2 + (r >> 1); /* 0, 2, 1, 3 */
-}
-
 /*
  * Pixel slot s of the patch for output (oy, ox) when the input depth is a
  * multiple of four: every window pixel is whole groups, read as words.
