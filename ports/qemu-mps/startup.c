@@ -25,6 +25,8 @@ extern uint32_t __stack_top[];
 #define SCB_HFSR REG(0xE000ED2Cu)
 #define SCB_MMFAR REG(0xE000ED34u)
 #define SCB_BFAR REG(0xE000ED38u)
+#define SCB_SHCSR REG(0xE000ED24u)
+#define SHCSR_FAULTS (7u << 16) /* MEMFAULTENA, BUSFAULTENA, USGFAULTENA */
 #define CCR_UNALIGN_TRP (1u << 3)
 #define CCR_DIV_0_TRP (1u << 4)
 
@@ -43,6 +45,8 @@ _Noreturn void board_reset(void)
 #if __ARM_ARCH >= 7
     /* ARMv6-M always faults on unaligned access and has no divide instruction. */
     SCB_CCR |= CCR_UNALIGN_TRP | CCR_DIV_0_TRP;
+    /* Usage, bus and memory faults as themselves rather than escalated to HardFault. */
+    SCB_SHCSR |= SHCSR_FAULTS;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
 #endif
     board_exit(main());
