@@ -33,18 +33,22 @@ def m4_table(results, tflm):
     ours = {(r["model"], r["kernels"]): r for r in results if r["target"] == "m4" and r["status"] == "PASS"}
     tf = {(r["model"], r["kernels"]): r for r in tflm if r["opt"] == "O2" and "@" not in r["model"]}
     models = sorted({m for m, _ in ours})
-    out = ["| model | ours ref | ours opt | TFLM ref | TFLM + CMSIS-NN | ours opt / CMSIS-NN "
-           "| arena ours ref / opt (B) | arena TFLM ref / CMSIS-NN (B) |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| model | ours ref | ours opt | **ours DSP** | TFLM ref | TFLM + CMSIS-NN "
+           "| ours DSP / CMSIS-NN | ours opt / CMSIS-NN "
+           "| arena ours ref / opt / DSP (B) | arena TFLM ref / CMSIS-NN (B) |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m in models:
-        r, o = ours.get((m, "ref"), {}), ours.get((m, "opt"), {})
+        r, o, d = ours.get((m, "ref"), {}), ours.get((m, "opt"), {}), ours.get((m, "dsp"), {})
         tr, tc = tf.get((m, "ref"), {}), tf.get((m, "cmsis_nn"), {})
-        out.append("| %s | %s | %s | %s | %s | %s | %s / %s | %s |" % (
+        dsp = n(d.get("instructions_per_invoke"))
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |" % (
             m, n(r.get("instructions_per_invoke")), n(o.get("instructions_per_invoke")),
+            "**%s**" % dsp if dsp else "",
             n(tr.get("instructions_per_invoke")) or "not measured",
             n(tc.get("instructions_per_invoke")) or "not measured",
+            ratio(d.get("instructions_per_invoke"), tc.get("instructions_per_invoke")),
             ratio(o.get("instructions_per_invoke"), tc.get("instructions_per_invoke")),
-            n(r.get("arena_used_bytes")), n(o.get("arena_used_bytes")),
+            n(r.get("arena_used_bytes")), n(o.get("arena_used_bytes")), n(d.get("arena_used_bytes")),
             "%s / %s" % (n(tr.get("arena_used_bytes")), n(tc.get("arena_used_bytes")))
             if tr else ""))
     return "\n".join(out)
@@ -55,12 +59,17 @@ def other_targets_table(results):
     targets = sorted({(r["target"], r["board"]) for r in rows}, key=lambda t: t[0])
     models = sorted({r["model"] for r in rows})
     get = {(r["target"], r["model"], r["kernels"]): r["instructions_per_invoke"] for r in rows}
-    head = "| model | " + " | ".join("%s (%s) ref | %s opt" % (t, b, t) for t, b in targets) + " |"
-    out = [head, "|---|" + "---:|" * (2 * len(targets))]
+    # the dsp set only exists on cores with the DSP extension
+    sets = {t: [k for k in ("ref", "opt", "dsp") if any(r["target"] == t and r["kernels"] == k
+                                                        for r in rows)] for t, _ in targets}
+    head = "| model | " + " | ".join(
+        " | ".join(("%s (%s) %s" % (t, b, k)) if i == 0 else "%s %s" % (t, k)
+                   for i, k in enumerate(sets[t])) for t, b in targets) + " |"
+    out = [head, "|---|" + "---:|" * sum(len(v) for v in sets.values())]
     for m in models:
         cells = []
         for t, _ in targets:
-            cells += [n(get.get((t, m, "ref"))), n(get.get((t, m, "opt")))]
+            cells += [n(get.get((t, m, k))) for k in sets[t]]
         out.append("| %s | %s |" % (m, " | ".join(cells)))
     return "\n".join(out)
 
@@ -69,7 +78,8 @@ def footprint_table(fp, tflm_fp):
     ours = {(r["config"], r["kernels"], r["component"]): r for r in fp}
     tf = {(r["kernels"], r["opt"], r["component"]): r for r in tflm_fp}
     cols = [("ours ref, default", ("default", "ref")), ("ours opt, default", ("default", "opt")),
-            ("ours ref, int8-lean", ("int8-lean", "ref")), ("ours opt, int8-lean", ("int8-lean", "opt"))]
+            ("ours DSP, default", ("default", "dsp")), ("ours ref, int8-lean", ("int8-lean", "ref")),
+            ("ours opt, int8-lean", ("int8-lean", "opt")), ("ours DSP, int8-lean", ("int8-lean", "dsp"))]
     out = ["| component (text bytes) | " + " | ".join(c for c, _ in cols) + " | TFLM ref | TFLM + CMSIS-NN |",
            "|---|" + "---:|" * (len(cols) + 2)]
     for comp, tcomp in [("tinymlops", "tflm_library_total(framework+kernels+cmsis_nn)"),

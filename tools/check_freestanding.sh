@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves the device library (runtime/) is freestanding C11: it compiles every
-# runtime/**/*.c (with the optimized and with the reference kernels) against
+# runtime/**/*.c (with each kernel set: optimized, reference, DSP) against
 # no libc headers but tools/freestanding/include (memcpy/memset/memmove
 # and <math.h>), then checks the linked objects:
 #   - every undefined symbol is one of those four or a <math.h> function, a
@@ -69,10 +69,32 @@ fail() {
 }
 
 cd "$root"
-mapfile -t sources < <(find runtime -name '*.c' | LC_ALL=C sort)
-if [[ ${#sources[@]} -eq 0 ]]; then
+mapfile -t all_sources < <(find runtime -name '*.c' | LC_ALL=C sort)
+if [[ ${#all_sources[@]} -eq 0 ]]; then
     fail "no sources found under runtime/"
     exit 1
+fi
+
+# Kernel sets are chosen by file (runtime/kernels/sets.cmake): opt and ref leave
+# out kernels/dsp/; dsp replaces each kernels/opt/X.c by kernels/dsp/X.c.
+sources_of() {
+    local src
+    for src in "${all_sources[@]}"; do
+        if [[ "$1" != dsp && "$src" == runtime/kernels/dsp/* ]]; then
+            continue
+        fi
+        if [[ "$1" == dsp && "$src" == runtime/kernels/opt/* &&
+            -f "runtime/kernels/dsp/$(basename "$src")" ]]; then
+            continue
+        fi
+        echo "$src"
+    done
+}
+# The dsp set runs on the real instructions when the compiler targets a DSP
+# core (FREESTANDING_CC=arm-none-eabi-gcc -mcpu=cortex-m4), else on their C twins.
+dsp_defs=(-DTMO_ACLE_EMULATION)
+if "$cc" -dM -E - </dev/null 2>/dev/null | grep -q '__ARM_FEATURE_DSP'; then
+    dsp_defs=()
 fi
 
 # Public headers: each must compile alone in a freestanding translation unit.
@@ -87,8 +109,10 @@ done
 
 compile_variant() {
     local variant="$1" src obj jobs=0 rc=0
-    local -a defs=()
+    local -a defs=() sources=()
     [[ "$variant" == ref ]] && defs=(-DTMO_KERNELS_REF)
+    [[ "$variant" == dsp ]] && defs=("${dsp_defs[@]}")
+    mapfile -t sources < <(sources_of "$variant")
     mkdir -p "$work/$variant"
     for src in "${sources[@]}"; do
         obj="$work/$variant/$(echo "${src%.c}" | tr '/' '_').o"
@@ -115,7 +139,7 @@ users_of() {
         tr '\n' ' ')
 }
 
-for variant in opt ref; do
+for variant in opt ref dsp; do
     if ! compile_variant "$variant"; then
         for log in "$work/$variant"/*.log; do
             # The ref build repeats most errors of the opt build: show only new ones.
@@ -178,9 +202,20 @@ hosted_pass() {
     local dir="$work/hosted_$label" variant src obj jobs=0 rc=0
     local libgcc
     libgcc="$("$hcc" "${flags[@]}" -print-libgcc-file-name)"
-    for variant in opt ref; do
-        local -a defs=()
+    # The dsp set: on the real instructions for a DSP core, on their C twins for a
+    # host, not at all for an Arm core without the extension (it never runs there).
+    local -a variants=(opt ref) hosted_dsp_defs=()
+    if "$hcc" "${flags[@]}" -dM -E - </dev/null | grep -q '__ARM_FEATURE_DSP'; then
+        variants+=(dsp)
+    elif ! "$hcc" "${flags[@]}" -dM -E - </dev/null | grep -q '__arm__'; then
+        variants+=(dsp)
+        hosted_dsp_defs=(-DTMO_ACLE_EMULATION)
+    fi
+    for variant in "${variants[@]}"; do
+        local -a defs=() sources=()
         [[ "$variant" == ref ]] && defs=(-DTMO_KERNELS_REF)
+        [[ "$variant" == dsp ]] && defs=("${hosted_dsp_defs[@]}")
+        mapfile -t sources < <(sources_of "$variant")
         mkdir -p "$dir/$variant"
         for src in "${sources[@]}"; do
             obj="$dir/$variant/$(echo "${src%.c}" | tr '/' '_').o"
@@ -207,7 +242,7 @@ hosted_pass() {
     # libgcc's own symbols (soft division, float emulation) are the compiler's, always linked.
     local libgcc_syms
     libgcc_syms=" $("$nm_tool" --defined-only "$libgcc" 2>/dev/null | awk 'NF == 3 {print $3}' | tr '\n' ' ') "
-    for variant in opt ref; do
+    for variant in "${variants[@]}"; do
         local defined needed sym
         defined=" $(cd "$dir/$variant" && "$nm_tool" --defined-only ./*.o | awk 'NF == 3 {print $3}' | tr '\n' ' ') "
         needed="$(cd "$dir/$variant" && "$nm_tool" -u ./*.o | awk 'NF == 2 {print $2}' | LC_ALL=C sort -u)"
@@ -239,6 +274,6 @@ fi
 if [[ $failed -ne 0 ]]; then
     exit 1
 fi
-echo "check_freestanding: OK: ${#sources[@]} runtime sources x {opt,ref} compile with -ffreestanding -nostdinc;"
+echo "check_freestanding: OK: ${#all_sources[@]} runtime sources, kernel sets {opt,ref,dsp}, compile with -ffreestanding -nostdinc;"
 echo "  undefined symbols are within {memcpy,memset,memmove} + <math.h> (+ psa_* in runtime/bundle); no mutable static data."
 echo "  ordinary builds checked the same way: ${hosted_done[*]}"

@@ -44,11 +44,7 @@ static tmo_err prepare_s8(tmo_prep *p, const bcast_operands *ops, add_params *a)
     if ((e = quant_activation_range(p, ops->activation, &ops->out, &a->act_min, &a->act_max)) !=
         TMO_OK)
         return e;
-    p->invoke = KERNEL_PICK(add_s8);
-    /* Only the optimized variant builds tables; a reference build needs no scratch. */
-    a->use_table = p->invoke == add_s8_opt && ops->out.elements >= ADD_TABLE_MIN_COUNT;
-    p->scratch_bytes = a->use_table ? ADD_TABLE_BYTES : 0;
-    return TMO_OK;
+    return KERNEL_PICK(add_s8_setup)(p, a, ops->out.elements);
 }
 
 tmo_err add_prepare(tmo_prep *p)

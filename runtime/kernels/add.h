@@ -22,6 +22,7 @@ typedef struct add_params {
     int32_t left_shift;
     int32_t act_min, act_max;
     uint8_t use_table; /* optimized variant: per-input tables in scratch */
+    uint8_t dsp_fast;  /* Cortex-M DSP variant: the 32-bit form of every rescale is exact */
     /* float32 */
     float fact_min, fact_max;
 } add_params;
@@ -32,6 +33,10 @@ typedef struct add_params {
 
 void add_s8_ref(const tmo_exec *x, const void *params, void *scratch);
 void add_s8_opt(const tmo_exec *x, const void *params, void *scratch);
+
+/* Last step of the int8 prepare: picks the invoke function and its scratch (per kernel set). */
+tmo_err add_s8_setup_ref(tmo_prep *p, add_params *a, size_t elements);
+tmo_err add_s8_setup_opt(tmo_prep *p, add_params *a, size_t elements);
 void add_f32_ref(const tmo_exec *x, const void *params, void *scratch);
 
 /* One input's contribution to the sum: (v + offset) << left_shift, rescaled. */

@@ -39,6 +39,11 @@ typedef struct conv_params {
     uint8_t narrow; /* int8: the filter is constant and holds no -128 */
     uint8_t blocked; /* float32: the filter is constant and finite, so taps outside the
                       * input may be summed as exact zeros and four pixels run at once */
+    /* Cortex-M DSP kernels only (dsp/, set by their setup functions). */
+    uint8_t dsp_path;         /* which dsp/ loop runs (0: the reference kernel) */
+    uint8_t dsp_rows_aligned; /* filter rows can be read as words where they are */
+    uint8_t dsp_fast_rq;      /* the 32-bit output stage is exact for every channel */
+    uint8_t dsp_full_range;   /* activation range is all of int8 (a plain saturation) */
 } conv_params;
 
 /* Reference kernels: TFLite Micro's loops, the bit-exact oracle. */

@@ -75,8 +75,7 @@ static tmo_err prepare_s8(tmo_prep *p, const tmo_tensor_info *in, const tmo_tens
     fc->output_offset = out->zero_point;
     if ((e = quant_activation_range(p, activation, out, &fc->act_min, &fc->act_max)) != TMO_OK)
         return e;
-    p->invoke = KERNEL_PICK(fc_s8);
-    return TMO_OK;
+    return KERNEL_PICK(fc_s8_setup)(p, fc);
 }
 
 static tmo_err prepare_f32(tmo_prep *p, const tmo_tensor_info *w, const tmo_tensor_info *bias,

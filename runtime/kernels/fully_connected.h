@@ -20,6 +20,9 @@ typedef struct fc_params {
     int32_t quant_stride;      /* 1 for per-channel weights, 0 for per-tensor */
     /* float only */
     float fact_min, fact_max;
+    /* Cortex-M DSP kernel only (dsp/fully_connected.c, set by its setup). */
+    uint8_t dsp_path;    /* which dsp/ loop runs (0: the reference loop) */
+    uint8_t dsp_fast_rq; /* the 32-bit output stage is exact for every unit */
 } fc_params;
 
 #define NO_TENSOR 0xffffu
@@ -28,5 +31,9 @@ void fc_s8_ref(const tmo_exec *x, const void *params, void *scratch);
 void fc_s8_opt(const tmo_exec *x, const void *params, void *scratch);
 void fc_f32_ref(const tmo_exec *x, const void *params, void *scratch);
 void fc_f32_opt(const tmo_exec *x, const void *params, void *scratch);
+
+/* Last step of the int8 prepare: picks the invoke function (KERNEL_PICK chooses the variant). */
+tmo_err fc_s8_setup_ref(tmo_prep *p, fc_params *fc);
+tmo_err fc_s8_setup_opt(tmo_prep *p, fc_params *fc);
 
 #endif

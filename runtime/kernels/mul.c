@@ -38,7 +38,5 @@ tmo_err mul_prepare(tmo_prep *p)
     m->in1_offset = -ops.in1.zero_point;
     m->in2_offset = -ops.in2.zero_point;
     m->out_offset = ops.out.zero_point;
-    /* MUL has no optimized variant: one multiply and one rescale per element. */
-    p->invoke = mul_s8_ref;
-    return TMO_OK;
+    return KERNEL_PICK(mul_s8_setup)(p, m);
 }

@@ -16,9 +16,14 @@ typedef struct mul_params {
     int32_t in1_offset, in2_offset, out_offset; /* -zero_point of inputs, +zero_point of output */
     int32_t multiplier, shift;
     int32_t act_min, act_max;
+    uint8_t dsp_fast; /* Cortex-M DSP variant: the 32-bit rescale is exact */
     /* float32 */
     float fact_min, fact_max;
 } mul_params;
+
+/* Last step of the int8 prepare: picks the invoke function of the kernel set. */
+tmo_err mul_s8_setup_ref(tmo_prep *p, mul_params *m);
+tmo_err mul_s8_setup_opt(tmo_prep *p, mul_params *m);
 
 void mul_s8_ref(const tmo_exec *x, const void *params, void *scratch);
 void mul_f32_ref(const tmo_exec *x, const void *params, void *scratch);

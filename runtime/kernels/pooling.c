@@ -41,14 +41,13 @@ static tmo_err read_options(tmo_prep *p, pool_options *o)
         return e;
     o->activation = (int8_t)act;
     if (o->padding != PAD_SAME && o->padding != PAD_VALID)
-        return prep_fail_value(p, TMO_EBADMODEL, "padding", "unknown padding mode", o->padding,
-                               -1);
+        return prep_fail_value(p, TMO_EBADMODEL, "padding", "unknown padding mode", o->padding, -1);
     if (o->stride_w < 1)
-        return prep_fail_value(p, TMO_EBADMODEL, "stride_w", "stride must be positive",
-                               o->stride_w, -1);
+        return prep_fail_value(p, TMO_EBADMODEL, "stride_w", "stride must be positive", o->stride_w,
+                               -1);
     if (o->stride_h < 1)
-        return prep_fail_value(p, TMO_EBADMODEL, "stride_h", "stride must be positive",
-                               o->stride_h, -1);
+        return prep_fail_value(p, TMO_EBADMODEL, "stride_h", "stride must be positive", o->stride_h,
+                               -1);
     if (o->filter_w < 1)
         return prep_fail_value(p, TMO_EBADMODEL, "filter_width", "filter size must be positive",
                                o->filter_w, -1);
@@ -126,12 +125,11 @@ static tmo_err check_quantization(tmo_prep *p, const tmo_tensor_info *in,
                                "int8 zero point outside [-128, 127]", in->zero_point, -1);
     if (in->zero_point != out->zero_point)
         return prep_fail_value(p, TMO_EBADMODEL, "output.quantization.zero_point",
-                               "pooling output zero point differs from input",
-                               out->zero_point, -1);
+                               "pooling output zero point differs from input", out->zero_point, -1);
     return TMO_OK;
 }
 
-static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
+static tmo_err pool_prepare(tmo_prep *p, pool_setup_fn s8, tmo_invoke_fn f32)
 {
     tmo_tensor_info in, out;
     pool_options o;
@@ -155,8 +153,7 @@ static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
             (e = quant_activation_range(p, o.activation, &out, &pp->act_min, &pp->act_max)) !=
                 TMO_OK)
             return e;
-        p->invoke = s8;
-        return TMO_OK;
+        return s8(p, pp);
     }
     if (!TMO_FLOAT_KERNELS)
         return prep_no_float(p);
@@ -168,10 +165,12 @@ static tmo_err pool_prepare(tmo_prep *p, tmo_invoke_fn s8, tmo_invoke_fn f32)
 
 tmo_err avgpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, avgpool_s8_ref, TMO_FLOAT_KERNELS ? avgpool_f32_ref : NULL);
+    return pool_prepare(p, KERNEL_PICK(avgpool_s8_setup),
+                        TMO_FLOAT_KERNELS ? avgpool_f32_ref : NULL);
 }
 
 tmo_err maxpool_prepare(tmo_prep *p)
 {
-    return pool_prepare(p, maxpool_s8_ref, TMO_FLOAT_KERNELS ? maxpool_f32_ref : NULL);
+    return pool_prepare(p, KERNEL_PICK(maxpool_s8_setup),
+                        TMO_FLOAT_KERNELS ? maxpool_f32_ref : NULL);
 }

@@ -20,6 +20,17 @@ typedef struct pool_params {
     float fact_min, fact_max;
 } pool_params;
 
+/*
+ * Last step of the int8 prepare: picks the invoke function of the kernel
+ * set. One function per operator, so a firmware that links only one of the
+ * two operators links only its kernels.
+ */
+typedef tmo_err (*pool_setup_fn)(tmo_prep *p, pool_params *pp);
+tmo_err avgpool_s8_setup_ref(tmo_prep *p, pool_params *pp);
+tmo_err avgpool_s8_setup_opt(tmo_prep *p, pool_params *pp);
+tmo_err maxpool_s8_setup_ref(tmo_prep *p, pool_params *pp);
+tmo_err maxpool_s8_setup_opt(tmo_prep *p, pool_params *pp);
+
 void avgpool_s8_ref(const tmo_exec *x, const void *params, void *scratch);
 void avgpool_f32_ref(const tmo_exec *x, const void *params, void *scratch);
 void maxpool_s8_ref(const tmo_exec *x, const void *params, void *scratch);

@@ -60,3 +60,11 @@ void add_s8_opt(const tmo_exec *x, const void *params, void *scratch)
         bcast_next(plan, &it);
     }
 }
+
+tmo_err add_s8_setup_opt(tmo_prep *p, add_params *a, size_t elements)
+{
+    a->use_table = elements >= ADD_TABLE_MIN_COUNT;
+    p->scratch_bytes = a->use_table ? ADD_TABLE_BYTES : 0;
+    p->invoke = add_s8_opt;
+    return TMO_OK;
+}

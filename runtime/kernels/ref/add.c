@@ -50,3 +50,11 @@ void add_f32_ref(const tmo_exec *x, const void *params, void *scratch)
         bcast_next(plan, &it);
     }
 }
+
+tmo_err add_s8_setup_ref(tmo_prep *p, add_params *a, size_t elements)
+{
+    (void)a;
+    (void)elements;
+    p->invoke = add_s8_ref;
+    return TMO_OK;
+}

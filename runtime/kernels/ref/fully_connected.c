@@ -51,3 +51,10 @@ void fc_f32_ref(const tmo_exec *x, const void *params, void *scratch)
         }
     }
 }
+
+tmo_err fc_s8_setup_ref(tmo_prep *p, fc_params *fc)
+{
+    (void)fc;
+    p->invoke = fc_s8_ref;
+    return TMO_OK;
+}

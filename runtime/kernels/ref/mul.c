@@ -52,3 +52,10 @@ void mul_f32_ref(const tmo_exec *x, const void *params, void *scratch)
         bcast_next(plan, &it);
     }
 }
+
+tmo_err mul_s8_setup_ref(tmo_prep *p, mul_params *m)
+{
+    (void)m;
+    p->invoke = mul_s8_ref;
+    return TMO_OK;
+}

@@ -51,7 +51,8 @@ void avgpool_s8_ref(const tmo_exec *x, const void *params, void *scratch)
                     int32_t count = 0;
                     for (int32_t y = w.y0; y < w.y1; y++)
                         for (int32_t ix = w.x0; ix < w.x1; ix++) {
-                            sum += (uint32_t)(int32_t)in[offset(b, y, ix, p->in_h, p->in_w, p->depth) + (size_t)c];
+                            sum += (uint32_t)(int32_t)
+                                in[offset(b, y, ix, p->in_h, p->in_w, p->depth) + (size_t)c];
                             count++;
                         }
                     int32_t acc = (int32_t)sum;
@@ -102,7 +103,8 @@ void maxpool_s8_ref(const tmo_exec *x, const void *params, void *scratch)
                     int32_t max = -128;
                     for (int32_t y = w.y0; y < w.y1; y++)
                         for (int32_t ix = w.x0; ix < w.x1; ix++) {
-                            int32_t v = in[offset(b, y, ix, p->in_h, p->in_w, p->depth) + (size_t)c];
+                            int32_t v =
+                                in[offset(b, y, ix, p->in_h, p->in_w, p->depth) + (size_t)c];
                             max = v > max ? v : max;
                         }
                     o[c] = (int8_t)fp_min_i32(fp_max_i32(max, p->act_min), p->act_max);
@@ -131,4 +133,18 @@ void maxpool_f32_ref(const tmo_exec *x, const void *params, void *scratch)
                     o[c] = clamp_f32(max, p->fact_min, p->fact_max);
                 }
             }
+}
+
+tmo_err avgpool_s8_setup_ref(tmo_prep *p, pool_params *pp)
+{
+    (void)pp;
+    p->invoke = avgpool_s8_ref;
+    return TMO_OK;
+}
+
+tmo_err maxpool_s8_setup_ref(tmo_prep *p, pool_params *pp)
+{
+    (void)pp;
+    p->invoke = maxpool_s8_ref;
+    return TMO_OK;
 }
