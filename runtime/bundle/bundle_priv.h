@@ -41,12 +41,27 @@ tmo_err bundle_sha256(const uint8_t *data, size_t len, uint8_t out[TMO_SHA256_LE
 
 /*
  * ECDSA P-256/SHA-256 verification of sig (r||s) over a SHA-256 hash, with a
- * raw uncompressed public key. Returns TMO_OK, TMO_EBADSIG, or TMO_EINVAL
- * when the key is not a valid P-256 point.
+ * raw uncompressed public key. Returns BUNDLE_SIG_VALID when it verifies,
+ * anything else when not, with the reason in *why (TMO_EBADSIG, or TMO_EINVAL
+ * when the key is not a valid P-256 point).
+ *
+ * Fault injection (MCUboot's FIH): success is a 32-bit pattern that no
+ * zeroed register, skipped store or flipped branch produces, and callers
+ * test it twice, the second time through its complement, so one glitch
+ * cannot turn a refused signature into an accepted one.
  */
-tmo_err bundle_verify_hash(const uint8_t key[TMO_P256_PUBLIC_KEY_LEN],
-                           const uint8_t hash[TMO_SHA256_LEN],
-                           const uint8_t sig[TMO_P256_SIGNATURE_LEN]);
+#define BUNDLE_SIG_VALID 0x3CA5965Au
+uint32_t bundle_verify_hash(const uint8_t key[TMO_P256_PUBLIC_KEY_LEN],
+                            const uint8_t hash[TMO_SHA256_LEN],
+                            const uint8_t sig[TMO_P256_SIGNATURE_LEN], tmo_err *why);
+
+/* 1 when a result of bundle_verify_hash is BUNDLE_SIG_VALID, checked twice (see above). */
+static inline int bundle_sig_valid(volatile const uint32_t *result)
+{
+    if (*result != BUNDLE_SIG_VALID)
+        return 0;
+    return (~*result ^ ~(uint32_t)BUNDLE_SIG_VALID) == 0u;
+}
 
 /*
  * Certificate checks [B-5.3]: issued by one of the pinned roots, root

@@ -83,7 +83,10 @@ tmo_err bundle_cert_check(const tmo_bundle_cert *c, const tmo_bundle_env *env, u
     tmo_err e = bundle_sha256(c->tbs, c->tbs_len, hash);
     if (e != TMO_OK)
         return diag_set(diag, e, TMO_AT_NONE, -1, "cert", "hashing failed");
-    if (bundle_verify_hash(env->roots[root], hash, c->signature) != TMO_OK)
+    tmo_err why;
+    volatile uint32_t signed_by_root =
+        bundle_verify_hash(env->roots[root], hash, c->signature, &why);
+    if (!bundle_sig_valid(&signed_by_root))
         return bad(diag, "cert.signature", "root signature does not verify");
     if (tmo_bundle_key_id(c->subject_key, id) != TMO_OK ||
         !bundle_ct_equal(id, c->subject_id, sizeof id))

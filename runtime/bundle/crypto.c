@@ -32,10 +32,12 @@ tmo_err tmo_bundle_key_id(const uint8_t key[TMO_P256_PUBLIC_KEY_LEN], uint8_t id
     return e;
 }
 
-tmo_err bundle_verify_hash(const uint8_t key[TMO_P256_PUBLIC_KEY_LEN],
-                           const uint8_t hash[TMO_SHA256_LEN],
-                           const uint8_t sig[TMO_P256_SIGNATURE_LEN])
+uint32_t bundle_verify_hash(const uint8_t key[TMO_P256_PUBLIC_KEY_LEN],
+                            const uint8_t hash[TMO_SHA256_LEN],
+                            const uint8_t sig[TMO_P256_SIGNATURE_LEN], tmo_err *why)
 {
+    volatile uint32_t result = ~(uint32_t)BUNDLE_SIG_VALID;
+    *why = TMO_EINVAL;
     psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_PUBLIC_KEY(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&attr, 256);
@@ -43,11 +45,16 @@ tmo_err bundle_verify_hash(const uint8_t key[TMO_P256_PUBLIC_KEY_LEN],
     psa_set_key_algorithm(&attr, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
     psa_key_id_t id = 0;
     if (key[0] != 0x04 || psa_import_key(&attr, key, TMO_P256_PUBLIC_KEY_LEN, &id) != PSA_SUCCESS)
-        return TMO_EINVAL;
-    psa_status_t st = psa_verify_hash(id, PSA_ALG_ECDSA(PSA_ALG_SHA_256), hash, TMO_SHA256_LEN, sig,
-                                      TMO_P256_SIGNATURE_LEN);
+        return result;
+    volatile psa_status_t st = psa_verify_hash(id, PSA_ALG_ECDSA(PSA_ALG_SHA_256), hash,
+                                               TMO_SHA256_LEN, sig, TMO_P256_SIGNATURE_LEN);
     psa_destroy_key(id);
-    return st == PSA_SUCCESS ? TMO_OK : TMO_EBADSIG;
+    *why = TMO_EBADSIG;
+    if (st == PSA_SUCCESS && st == PSA_SUCCESS) {
+        *why = TMO_OK;
+        result = BUNDLE_SIG_VALID;
+    }
+    return result;
 }
 
 tmo_err bundle_device_key_id(uint32_t device_key, uint8_t id[TMO_KEY_ID_LEN])

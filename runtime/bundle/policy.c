@@ -79,8 +79,8 @@ static tmo_err check_target(const tmo_bundle_manifest *m, const tmo_bundle_caps 
                           caps->max_flash_bytes);
     for (uint32_t i = 0; i < m->op_count; i++) {
         int32_t code = le16(m->ops_le + 2 * i);
-        int runs = caps->ops != NULL ? tmo_op_find(caps->ops, code) != NULL
-                                     : tmo_interp_supports(code);
+        int runs =
+            caps->ops != NULL ? tmo_op_find(caps->ops, code) != NULL : tmo_interp_supports(code);
         if (!runs) {
             diag_set(diag, TMO_ETARGET, TMO_AT_OPERATOR, -1, "target.ops",
                      "operator not supported by this runtime");

@@ -284,11 +284,11 @@ static tmo_err authenticate(walk *w, const tmo_bundle_env *env,
         e = bundle_cert_check(&cert, env, now, has_now, diag);
     if (e != TMO_OK)
         return e;
-    e = bundle_verify_hash(cert.subject_key, digest, w->sig);
+    volatile uint32_t signed_ok = bundle_verify_hash(cert.subject_key, digest, w->sig, &e);
     if (e == TMO_EINVAL)
         return diag_set(diag, TMO_ECERT, TMO_AT_NONE, -1, "cert.subject_key",
                         "not a valid P-256 public key");
-    if (e != TMO_OK)
+    if (!bundle_sig_valid(&signed_ok))
         return diag_set(diag, TMO_EBADSIG, TMO_AT_NONE, -1, "signature",
                         "bundle signature does not verify with the certified signing key");
     memcpy(b->signer_id, cert.subject_id, TMO_KEY_ID_LEN);
@@ -296,8 +296,7 @@ static tmo_err authenticate(walk *w, const tmo_bundle_env *env,
     tmo_bundle_manifest *m = &b->manifest;
     if ((e = tmo_bundle_manifest_parse(m, b->manifest_bytes, w->manifest_len, diag)) != TMO_OK)
         return e;
-    if (m->name_len < cert.prefix_len ||
-        !tmo_bytes_equal(m->name, cert.prefix, cert.prefix_len))
+    if (m->name_len < cert.prefix_len || !tmo_bytes_equal(m->name, cert.prefix, cert.prefix_len))
         return diag_set(diag, TMO_ECERT, TMO_AT_NONE, -1, "cert.prefix",
                         "model name is outside the model prefix the signing key is certified for");
     if (m->payload_size != b->header.payload_length)
